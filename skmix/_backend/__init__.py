@@ -1,0 +1,17 @@
+"""Compute backends. Estimators reach NumPy, Numba or CuPy only through here."""
+
+from ._resolve import (
+    KERNELS,
+    Backend,
+    available_backends,
+    is_cupy_array,
+    resolve_backend,
+)
+
+__all__ = [
+    "KERNELS",
+    "Backend",
+    "available_backends",
+    "is_cupy_array",
+    "resolve_backend",
+]

@@ -1,0 +1,151 @@
+"""Reference kernels in plain array code: the oracle the other backends match.
+
+Every function works on NumPy arrays and, unchanged, on CuPy arrays (the array
+module is taken from the input), so the CuPy backend reuses them. They compute
+in the input's dtype, as scikit-learn does.
+
+Precision Cholesky factors come in one of two forms (see
+:func:`skmix._math.kernel_precisions`): ``(n_components, n_features,
+n_features)`` upper-triangular factors (full and tied covariances) or
+``(n_components, n_features)`` inverse standard deviations (diag and
+spherical).
+"""
+
+import math
+
+import numpy as np
+
+
+def _module_of(array):
+    if type(array).__module__.split(".")[0] == "cupy":
+        import cupy
+
+        return cupy
+    return np
+
+
+def _log_det_precision(precisions_chol):
+    xp = _module_of(precisions_chol)
+    if precisions_chol.ndim == 3:
+        diagonals = xp.diagonal(precisions_chol, axis1=1, axis2=2)
+    else:
+        diagonals = precisions_chol
+    return xp.sum(xp.log(diagonals), axis=1)
+
+
+def log_gaussian_prob(X, means, precisions_chol):
+    """Log-density of each row of `X` under each Gaussian component.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    means : array of shape (n_components, n_features)
+    precisions_chol : array of shape (n_components, n_features, n_features) \
+            or (n_components, n_features)
+        Cholesky factors of the precisions, full or diagonal form.
+
+    Returns
+    -------
+    log_prob : array of shape (n_samples, n_components)
+    """
+    xp = _module_of(X)
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    if precisions_chol.ndim == 3:
+        maha = xp.empty((n_samples, n_components), dtype=X.dtype)
+        for k in range(n_components):
+            y = X @ precisions_chol[k] - means[k] @ precisions_chol[k]
+            maha[:, k] = xp.sum(y * y, axis=1)
+    else:
+        precisions = precisions_chol**2
+        maha = (
+            xp.sum(means**2 * precisions, axis=1)
+            - 2.0 * (X @ (means * precisions).T)
+            + (X**2) @ precisions.T
+        )
+    log_det = _log_det_precision(precisions_chol).astype(X.dtype, copy=False)
+    return -0.5 * (n_features * math.log(2 * math.pi) + maha) + log_det
+
+
+def logsumexp_rows(A):
+    """``log(sum(exp(A), axis=1))`` without overflow; rows of -inf give -inf."""
+    xp = _module_of(A)
+    row_max = xp.max(A, axis=1)
+    row_max = xp.where(xp.isfinite(row_max), row_max, 0.0)
+    with np.errstate(under="ignore", divide="ignore"):
+        return xp.log(xp.sum(xp.exp(A - row_max[:, None]), axis=1)) + row_max
+
+
+def weighted_moments(X, resp, shift, full):
+    """Responsibility-weighted zeroth, first and second moments about `shift`.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    resp : array of shape (n_samples, n_components)
+    shift : array of shape (n_components, n_features)
+        Moments of component k are taken about ``shift[k]``.
+    full : bool
+        Second moments as matrices (full, tied) or their diagonals (diag,
+        spherical).
+
+    Returns
+    -------
+    nk : array of shape (n_components,)
+        ``sum_i resp[i, k]``.
+    sum_x : array of shape (n_components, n_features)
+        ``sum_i resp[i, k] (x_i - shift_k)``.
+    sum_xx : array of shape (n_components, n_features, n_features) \
+            or (n_components, n_features)
+        ``sum_i resp[i, k] (x_i - shift_k)(x_i - shift_k)^T``, or its diagonal.
+    """
+    xp = _module_of(X)
+    n_components, n_features = shift.shape
+    shift = shift.astype(X.dtype, copy=False)
+    sum_x = xp.empty((n_components, n_features), dtype=X.dtype)
+    second_shape = (n_features, n_features) if full else (n_features,)
+    sum_xx = xp.empty((n_components, *second_shape), dtype=X.dtype)
+    for k in range(n_components):
+        diff = X - shift[k]
+        weighted = diff * resp[:, k : k + 1]
+        sum_x[k] = xp.sum(weighted, axis=0)
+        sum_xx[k] = weighted.T @ diff if full else xp.sum(weighted * diff, axis=0)
+    return xp.sum(resp, axis=0), sum_x, sum_xx
+
+
+def em_step_statistics(X, log_weights, means, precisions_chol, shift):
+    """E-step fused with the sufficient statistics it feeds to the M-step.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    log_weights : array of shape (n_components,)
+    means : array of shape (n_components, n_features)
+    precisions_chol : array, full or diagonal form
+    shift : array of shape (n_components, n_features)
+
+    Returns
+    -------
+    log_likelihood : float
+        ``sum_i log p(x_i)`` under the current parameters.
+    nk, sum_x, sum_xx : arrays
+        As returned by :func:`weighted_moments` for the posterior
+        responsibilities.
+    """
+    xp = _module_of(X)
+    weighted = log_gaussian_prob(X, means, precisions_chol) + log_weights.astype(
+        X.dtype, copy=False
+    )
+    log_norm = logsumexp_rows(weighted)
+    with np.errstate(under="ignore"):
+        resp = xp.exp(weighted - log_norm[:, None])
+    full = precisions_chol.ndim == 3
+    return (float(xp.sum(log_norm)), *weighted_moments(X, resp, shift, full))
+
+
+def score_samples(X, log_weights, means, precisions_chol):
+    """Mixture log-density ``log p(x_i)`` of each row of `X`."""
+    weighted = log_gaussian_prob(X, means, precisions_chol) + log_weights.astype(
+        X.dtype, copy=False
+    )
+    return logsumexp_rows(weighted)

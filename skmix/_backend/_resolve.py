@@ -1,0 +1,145 @@
+"""Backend selection: the only place that decides which kernels run."""
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from .._config import _ENV_BACKEND, check_backend_name, get_config
+from ..exceptions import BackendUnavailableError
+
+#: Kernels every backend module defines, with the same signatures and results
+#: as the NumPy reference (checked by tests/test_backend_conformance.py).
+KERNELS = (
+    "log_gaussian_prob",
+    "logsumexp_rows",
+    "weighted_moments",
+    "em_step_statistics",
+    "score_samples",
+)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A resolved compute backend.
+
+    Attributes
+    ----------
+    name : str
+        ``"numpy"``, ``"numba"`` or ``"cupy"``.
+    xp : module
+        Array module of the backend's device (numpy or cupy).
+    kernels : module
+        Module defining every function named in ``KERNELS``.
+    """
+
+    name: str
+    xp: ModuleType
+    kernels: ModuleType
+
+    def asarray(self, array, dtype=None):
+        """Move `array` to the backend's device (no copy when already there)."""
+        return self.xp.asarray(array, dtype=dtype)
+
+    def to_numpy(self, array):
+        """Return `array` as a NumPy array on the host."""
+        return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def is_cupy_array(X):
+    """True if `X` is a CuPy array (checked without importing CuPy)."""
+    return type(X).__module__.split(".")[0] == "cupy"
+
+
+def _load_numpy():
+    from . import _numpy
+
+    return Backend("numpy", np, _numpy)
+
+
+def _load_numba():
+    try:
+        kernels = importlib.import_module("skmix._backend._numba")
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"backend='numba' was requested but Numba cannot be imported ({exc}). "
+            "Install numba, or use backend='numpy' or 'auto'."
+        ) from exc
+    return Backend("numba", np, kernels)
+
+
+def _load_cupy():
+    try:
+        import cupy
+
+        n_devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # ImportError, or CUDA driver/runtime errors
+        raise BackendUnavailableError(
+            f"backend='cupy' was requested but CuPy cannot use a GPU ({exc}). "
+            "Install the extra with `pip install skmix[gpu]` on a machine with a "
+            "CUDA GPU, or use backend='numba', 'numpy' or 'auto'."
+        ) from exc
+    if n_devices < 1:
+        raise BackendUnavailableError(
+            "backend='cupy' was requested but no CUDA device is visible."
+        )
+    kernels = importlib.import_module("skmix._backend._cupy")
+    return Backend("cupy", cupy, kernels)
+
+
+_LOADERS = {"numpy": _load_numpy, "numba": _load_numba, "cupy": _load_cupy}
+
+
+def resolve_backend(requested=None, X=None):
+    """Choose the backend for an estimator parameter and an input array.
+
+    Parameters
+    ----------
+    requested : {"auto", "numpy", "numba", "cupy"} or None
+        The estimator's ``backend`` parameter; ``None`` defers to
+        :func:`skmix.get_config`.
+    X : array-like, default=None
+        The input. CuPy input makes ``"auto"`` pick CuPy.
+
+    Returns
+    -------
+    backend : Backend
+
+    Raises
+    ------
+    BackendUnavailableError
+        An explicitly requested backend cannot run here.
+    ValueError
+        Unknown backend name, or GPU input for a CPU backend.
+    """
+    if requested is None:
+        name = check_backend_name(get_config()["backend"], source=_ENV_BACKEND)
+    else:
+        name = check_backend_name(requested)
+    on_gpu = is_cupy_array(X)
+    if name == "auto":
+        if on_gpu:
+            return _load_cupy()
+        try:
+            return _load_numba()
+        except BackendUnavailableError:
+            return _load_numpy()
+    if on_gpu and name != "cupy":
+        raise ValueError(
+            f"X is a CuPy array on the GPU but backend={name!r} runs on the CPU. "
+            "Use backend='cupy' or 'auto', or move X to the host with X.get()."
+        )
+    return _LOADERS[name]()
+
+
+def available_backends():
+    """Names of the backends that can run on this machine, NumPy first."""
+    names = []
+    for name, loader in _LOADERS.items():
+        try:
+            loader()
+        except BackendUnavailableError:
+            continue
+        names.append(name)
+    return names

@@ -1,0 +1,33 @@
+"""Backend-generic maths of Gaussian mixtures (host-side parameter algebra)."""
+
+from ._gaussian import (
+    COVARIANCE_TYPES,
+    covariances_from_precision_cholesky,
+    kernel_precisions,
+    m_step,
+    n_parameters,
+    precision_cholesky_from_covariances,
+    precision_cholesky_from_precisions,
+    precisions_from_cholesky,
+    second_moments_are_full,
+)
+from ._statistics import (
+    GaussianStatistics,
+    e_step_statistics,
+    responsibility_statistics,
+)
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "GaussianStatistics",
+    "covariances_from_precision_cholesky",
+    "e_step_statistics",
+    "kernel_precisions",
+    "m_step",
+    "n_parameters",
+    "precision_cholesky_from_covariances",
+    "precision_cholesky_from_precisions",
+    "precisions_from_cholesky",
+    "responsibility_statistics",
+    "second_moments_are_full",
+]

@@ -1,0 +1,729 @@
+"""Gaussian mixture fitted by EM over additive sufficient statistics."""
+
+import math
+import warnings
+from time import perf_counter
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import resolve_backend
+from .._math import (
+    COVARIANCE_TYPES,
+    covariances_from_precision_cholesky,
+    e_step_statistics,
+    kernel_precisions,
+    m_step,
+    n_parameters,
+    precision_cholesky_from_precisions,
+    precisions_from_cholesky,
+    responsibility_statistics,
+    second_moments_are_full,
+)
+from ..utils import (
+    check_fitted_input,
+    check_param_array,
+    check_param_float,
+    check_param_int,
+    check_param_option,
+    check_samples,
+    record_input_features,
+)
+
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+class _Parameters(NamedTuple):
+    """Mixture parameters on the host, float64."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+
+
+class _EMRun(NamedTuple):
+    parameters: _Parameters
+    lower_bound: float
+    lower_bounds: list
+    n_iter: int
+    converged: bool
+    statistics: object
+
+
+def _check_weights(weights, n_components):
+    weights = check_param_array(weights, "weights_init", (n_components,))
+    if np.any(weights < 0.0) or np.any(weights > 1.0):
+        raise ValueError(
+            "The parameter 'weights_init' should be in the range [0, 1], but got "
+            f"max value {weights.max():.5f}, min value {weights.min():.5f}."
+        )
+    if not np.isclose(weights.sum(), 1.0, rtol=0.0, atol=1e-8):
+        raise ValueError(
+            "The parameter 'weights_init' should be normalized, but got "
+            f"sum(weights_init) = {weights.sum():.5f}."
+        )
+    return weights
+
+
+def _check_precisions(precisions, covariance_type, n_components, n_features):
+    shape = {
+        "full": (n_components, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (n_components, n_features),
+        "spherical": (n_components,),
+    }[covariance_type]
+    precisions = check_param_array(precisions, "precisions_init", shape)
+    if covariance_type in ("diag", "spherical"):
+        if np.any(precisions <= 0.0):
+            raise ValueError(f"'{covariance_type} precision' should be positive.")
+        return precisions
+    for matrix in precisions.reshape(-1, n_features, n_features):
+        if not (
+            np.allclose(matrix, matrix.T) and np.all(np.linalg.eigvalsh(matrix) > 0)
+        ):
+            raise ValueError(
+                f"'{covariance_type} precision' should be symmetric, positive-definite."
+            )
+    return precisions
+
+
+def _initial_responsibilities(X, n_components, init_params, random_state):
+    """Responsibilities to start EM from, drawing exactly as scikit-learn does."""
+    n_samples = X.shape[0]
+    if init_params == "random":
+        resp = random_state.uniform(size=(n_samples, n_components))
+        return resp / resp.sum(axis=1)[:, None]
+    resp = np.zeros((n_samples, n_components))
+    if init_params == "kmeans":
+        labels = (
+            KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
+            .fit(X)
+            .labels_
+        )
+        resp[np.arange(n_samples), labels] = 1
+    elif init_params == "random_from_data":
+        indices = random_state.choice(n_samples, size=n_components, replace=False)
+        resp[indices, np.arange(n_components)] = 1
+    else:  # k-means++
+        _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
+        resp[indices, np.arange(n_components)] = 1
+    return resp
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture model fitted by EM, on a NumPy, Numba or CuPy backend.
+
+    A drop-in replacement for :class:`sklearn.mixture.GaussianMixture` with the
+    same parameters, fitted attributes and numerics (from the same initial
+    parameters it reaches the same log-likelihood), plus a ``backend``
+    parameter, streaming :meth:`partial_fit`, and a fused E+M pass that never
+    stores the responsibilities of the whole data set.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        'full': one general covariance per component; 'tied': one general
+        covariance shared by all; 'diag': one diagonal covariance per
+        component; 'spherical': one variance per component.
+    tol : float, default=1e-3
+        EM stops when the gain in mean log-likelihood per sample is below this.
+    reg_covar : float, default=1e-6
+        Non-negative regularisation added to the covariance diagonals.
+    max_iter : int, default=100
+        Number of EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the best (highest likelihood) is kept.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+            default='kmeans'
+        How initial responsibilities are drawn (as in scikit-learn, with the
+        same random draws for the same ``random_state``).
+    weights_init : array-like of shape (n_components,), default=None
+        Initial weights; drawn by ``init_params`` if None.
+    means_init : array-like of shape (n_components, n_features), default=None
+        Initial means; drawn by ``init_params`` if None.
+    precisions_init : array-like, default=None
+        Initial precisions (inverse covariances), shaped by
+        ``covariance_type`` as ``precisions_`` below.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation and :meth:`sample`.
+    warm_start : bool, default=False
+        Start each ``fit`` from the previous solution (``n_init`` is ignored).
+    verbose : int, default=0
+        1 prints each initialisation; 2 also prints timings and log-likelihood
+        changes every ``verbose_interval`` iterations.
+    verbose_interval : int, default=10
+        Iterations between two verbose messages.
+    backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
+        Compute backend; None uses :func:`skmix.get_config`. An explicit
+        backend that cannot run raises
+        :class:`~skmix.exceptions.BackendUnavailableError`.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray
+        'full': (n_components, n_features, n_features); 'tied': (n_features,
+        n_features); 'diag': (n_components, n_features); 'spherical':
+        (n_components,).
+    precisions_ : ndarray
+        Inverse covariances, same shape as ``covariances_``.
+    precisions_cholesky_ : ndarray
+        Upper Cholesky factors ``U`` with ``U U^T = precision``.
+    converged_ : bool
+        Whether the best initialisation converged.
+    n_iter_ : int
+        EM iterations of the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood per sample of the best initialisation.
+    lower_bounds_ : list of float
+        ``lower_bound_`` after each iteration of the best initialisation.
+    backend_ : str
+        The backend the fit ran on.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string column names.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : The scikit-learn estimator mirrored here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix.mixture import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> gm.means_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    >>> gm.predict([[0, 0], [12, 3]])
+    array([1, 0])
+    """
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        backend=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.backend = backend
+
+    # ------------------------------------------------------------------ checks
+    def _check_parameters(self):
+        check_param_int(self.n_components, "n_components", 1)
+        check_param_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        check_param_float(self.tol, "tol", 0.0)
+        check_param_float(self.reg_covar, "reg_covar", 0.0)
+        check_param_int(self.max_iter, "max_iter", 0)
+        check_param_int(self.n_init, "n_init", 1)
+        check_param_option(self.init_params, "init_params", INIT_PARAMS)
+        check_param_int(self.verbose, "verbose", 0)
+        check_param_int(self.verbose_interval, "verbose_interval", 1)
+
+    def _checked_initial_values(self, n_features):
+        """Validated copies of the user's initial parameters (None if unset)."""
+        weights, means, precisions = None, None, None
+        if self.weights_init is not None:
+            weights = _check_weights(self.weights_init, self.n_components)
+        if self.means_init is not None:
+            means = check_param_array(
+                self.means_init, "means_init", (self.n_components, n_features)
+            )
+        if self.precisions_init is not None:
+            precisions = _check_precisions(
+                self.precisions_init,
+                self.covariance_type,
+                self.n_components,
+                n_features,
+            )
+        return weights, means, precisions
+
+    def _check_training_data(self, X):
+        X = check_samples(X, ensure_min_samples=2)
+        if X.shape[0] < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got "
+                f"n_components = {self.n_components}, n_samples = {X.shape[0]}."
+            )
+        return X
+
+    def _check_continuation(self, X):
+        """Before warm-start or partial_fit: the new data must match the model."""
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        if self.means_.shape[0] != self.n_components:
+            raise ValueError(
+                f"n_components={self.n_components} differs from the "
+                f"{self.means_.shape[0]} components of the fitted model; refit "
+                "with warm_start=False."
+            )
+        if self._fitted_covariance_type != self.covariance_type:
+            raise ValueError(
+                f"covariance_type={self.covariance_type!r} differs from the "
+                f"fitted model's {self._fitted_covariance_type!r}; refit with "
+                "warm_start=False."
+            )
+
+    # ------------------------------------------------------------------ maths
+    def _initial_parameters(self, X, backend, random_state, initial_values):
+        weights_init, means_init, precisions_init = initial_values
+        covariance_type = self.covariance_type
+        n_samples, n_features = X.shape
+        if weights_init is None or means_init is None or precisions_init is None:
+            resp = _initial_responsibilities(
+                backend.to_numpy(X), self.n_components, self.init_params, random_state
+            )
+            # Centre the initial moments on the data mean (float32 stability).
+            centre = np.asarray(backend.to_numpy(X.mean(axis=0)), dtype=np.float64)
+            stats = responsibility_statistics(
+                backend,
+                X,
+                resp,
+                np.tile(centre, (self.n_components, 1)),
+                second_moments_are_full(covariance_type),
+            )
+            weights, means, covariances, precisions_chol = m_step(
+                stats, covariance_type, self.reg_covar
+            )
+        if weights_init is not None:
+            weights = weights_init
+        if means_init is not None:
+            means = means_init
+        if precisions_init is not None:
+            precisions_chol = precision_cholesky_from_precisions(
+                precisions_init, covariance_type
+            )
+            covariances = covariances_from_precision_cholesky(
+                precisions_chol, covariance_type
+            )
+        return _Parameters(weights, means, covariances, precisions_chol)
+
+    def _e_step(self, X, backend, parameters):
+        n_components, n_features = parameters.means.shape
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(parameters.weights)
+        return e_step_statistics(
+            backend,
+            X,
+            log_weights,
+            parameters.means,
+            kernel_precisions(
+                parameters.precisions_cholesky,
+                self.covariance_type,
+                n_components,
+                n_features,
+            ),
+            shift=parameters.means,
+        )
+
+    def _run_em(self, X, backend, parameters, lower_bound):
+        lower_bounds = []
+        statistics = None
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):
+            previous = lower_bound
+            statistics = self._e_step(X, backend, parameters)
+            parameters = _Parameters(
+                *m_step(statistics, self.covariance_type, self.reg_covar)
+            )
+            lower_bound = statistics.mean_log_likelihood
+            lower_bounds.append(lower_bound)
+            change = lower_bound - previous
+            self._print_verbose_msg_iter_end(n_iter, change)
+            if abs(change) < self.tol:
+                converged = True
+                break
+        return _EMRun(
+            parameters, lower_bound, lower_bounds, n_iter, converged, statistics
+        )
+
+    def _current_parameters(self):
+        return _Parameters(
+            *(
+                np.asarray(a, dtype=np.float64)
+                for a in (
+                    self.weights_,
+                    self.means_,
+                    self.covariances_,
+                    self.precisions_cholesky_,
+                )
+            )
+        )
+
+    def _set_fitted(self, parameters, dtype, backend):
+        as_dtype = {np.dtype(np.float32): np.float32}.get(np.dtype(dtype), np.float64)
+        (
+            self.weights_,
+            self.means_,
+            self.covariances_,
+            self.precisions_cholesky_,
+        ) = (np.asarray(a, dtype=as_dtype) for a in parameters)
+        self.precisions_ = precisions_from_cholesky(
+            self.precisions_cholesky_, self.covariance_type
+        )
+        self._fitted_covariance_type = self.covariance_type
+        self.backend_ = backend.name
+
+    def _weighted_log_prob(self, X, backend):
+        """log p(x | k) + log w_k on the backend's device, shape (N, K)."""
+        n_components, n_features = self.means_.shape
+        as_device = backend.asarray
+        precisions = kernel_precisions(
+            np.asarray(self.precisions_cholesky_),
+            self.covariance_type,
+            n_components,
+            n_features,
+        )
+        log_prob = backend.kernels.log_gaussian_prob(
+            X,
+            as_device(self.means_, dtype=X.dtype),
+            as_device(precisions, dtype=X.dtype),
+        )
+        with np.errstate(divide="ignore"):
+            return log_prob + as_device(np.log(self.weights_), dtype=X.dtype)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Estimate the parameters with EM, keeping the best of ``n_init`` runs.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self.fit_predict(X, y)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Fit, then return the most probable component of each sample.
+
+        A final E-step guarantees ``fit_predict(X) == fit(X).predict(X)``.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        self._check_parameters()
+        backend = resolve_backend(self.backend, X)
+        X_raw = X
+        X = backend.asarray(self._check_training_data(X))
+        initial_values = self._checked_initial_values(X.shape[1])
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if not do_init:
+            self._check_continuation(X)
+        random_state = check_random_state(self.random_state)
+
+        best = None
+        for init in range(self.n_init if do_init else 1):
+            self._print_verbose_msg_init_beg(init)
+            if do_init:
+                parameters = self._initial_parameters(
+                    X, backend, random_state, initial_values
+                )
+                start = -np.inf
+            else:
+                parameters, start = self._current_parameters(), self.lower_bound_
+            run = self._run_em(X, backend, parameters, start)
+            self._print_verbose_msg_init_end(run.lower_bound, run.converged)
+            if best is None or run.lower_bound > best.lower_bound:
+                best = run
+
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different "
+                "init parameters, or increase max_iter, tol, or check for "
+                "degenerate data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_fitted(best.parameters, X.dtype, backend)
+        record_input_features(self, X_raw)
+        self.converged_ = best.converged
+        self.n_iter_ = best.n_iter
+        self.lower_bound_ = best.lower_bound
+        self.lower_bounds_ = best.lower_bounds
+        self._statistics = best.statistics
+        return backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
+
+    def partial_fit(self, X, y=None):
+        """Update the model with one batch: one E-step on it, one M-step.
+
+        Statistics add up across calls (incremental EM with step size equal to
+        each batch's share of the rows seen so far), so streaming a data set
+        through ``partial_fit`` in chunks needs memory for one chunk only. The
+        first call initialises from its batch with ``init_params``; a call
+        after :meth:`fit` adds the batch to the statistics of the training
+        data.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self._check_parameters()
+        backend = resolve_backend(self.backend, X)
+        X_raw = X
+        first_call = not hasattr(self, "means_")
+        if first_call:
+            X = backend.asarray(self._check_training_data(X))
+            parameters = self._initial_parameters(
+                X,
+                backend,
+                check_random_state(self.random_state),
+                self._checked_initial_values(X.shape[1]),
+            )
+            previous_statistics, previous_bound, n_iter = None, -np.inf, 0
+        else:
+            X = backend.asarray(check_samples(X))
+            self._check_continuation(X)
+            parameters = self._current_parameters()
+            previous_statistics = self._statistics
+            previous_bound, n_iter = self.lower_bound_, self.n_iter_
+        batch = self._e_step(X, backend, parameters)
+        statistics = batch
+        if previous_statistics is not None:
+            statistics = previous_statistics + batch
+        parameters = _Parameters(
+            *m_step(statistics, self.covariance_type, self.reg_covar)
+        )
+
+        self._set_fitted(parameters, X.dtype, backend)
+        if first_call:
+            record_input_features(self, X_raw)
+        self.lower_bound_ = batch.mean_log_likelihood
+        self.lower_bounds_ = [self.lower_bound_]
+        self.converged_ = abs(self.lower_bound_ - previous_bound) < self.tol
+        self.n_iter_ = n_iter + 1
+        self._statistics = statistics
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _fitted_input(self, X):
+        check_is_fitted(self)
+        backend = resolve_backend(self.backend, X)
+        return backend.asarray(check_fitted_input(self, X)), backend
+
+    def score_samples(self, X):
+        """Log-likelihood ``log p(x)`` of each sample under the model.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            On the GPU for CuPy input.
+        """
+        X, backend = self._fitted_input(X)
+        n_components, n_features = self.means_.shape
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights_)
+        precisions = kernel_precisions(
+            self.precisions_cholesky_, self.covariance_type, n_components, n_features
+        )
+        return backend.kernels.score_samples(
+            X,
+            backend.asarray(log_weights, dtype=X.dtype),
+            backend.asarray(self.means_, dtype=X.dtype),
+            backend.asarray(precisions, dtype=X.dtype),
+        )
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample of `X`.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        return float(self.score_samples(X).mean())
+
+    def predict(self, X):
+        """Most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X, backend = self._fitted_input(X)
+        return backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each sample.
+
+        Parameters
+        ----------
+        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+        """
+        X, backend = self._fitted_input(X)
+        weighted = self._weighted_log_prob(X, backend)
+        log_norm = backend.kernels.logsumexp_rows(weighted)
+        with np.errstate(under="ignore"):
+            return backend.xp.exp(weighted - log_norm[:, None])
+
+    def sample(self, n_samples=1):
+        """Draw samples from the fitted mixture (seeded by ``random_state``).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            Component of each sample.
+        """
+        check_is_fitted(self)
+        check_param_int(n_samples, "n_samples", 1)
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, np.asarray(self.weights_, dtype=np.float64))
+        n_features = self.means_.shape[1]
+        covariances = self.covariances_
+        if self.covariance_type == "tied":
+            covariances = [covariances] * len(counts)
+        draws = []
+        for mean, covariance, count in zip(
+            self.means_, covariances, counts, strict=True
+        ):
+            if second_moments_are_full(self.covariance_type):
+                draws.append(rng.multivariate_normal(mean, covariance, int(count)))
+            else:
+                noise = rng.standard_normal(size=(count, n_features))
+                draws.append(mean + noise * np.sqrt(covariance))
+        X = np.vstack(draws)
+        y = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        return X, y
+
+    # ------------------------------------------------------------------ criteria
+    def _n_parameters(self):
+        return n_parameters(self.covariance_type, *self.means_.shape)
+
+    def _total_log_likelihood(self, X):
+        log_prob = self.score_samples(X)
+        return float(log_prob.sum()), log_prob.shape[0]
+
+    def bic(self, X):
+        """Bayesian information criterion on `X` (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        bic : float
+        """
+        log_likelihood, n_samples = self._total_log_likelihood(X)
+        return -2 * log_likelihood + self._n_parameters() * math.log(n_samples)
+
+    def aic(self, X):
+        """Akaike information criterion on `X` (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        aic : float
+        """
+        log_likelihood, _ = self._total_log_likelihood(X)
+        return -2 * log_likelihood + 2 * self._n_parameters()
+
+    # ------------------------------------------------------------------ verbose
+    def _print_verbose_msg_init_beg(self, n_init):
+        if self.verbose >= 1:
+            print(f"Initialization {n_init}")
+            self._init_prev_time = self._iter_prev_time = perf_counter()
+
+    def _print_verbose_msg_iter_end(self, n_iter, change):
+        if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
+            if self.verbose == 1:
+                print(f"  Iteration {n_iter}")
+            else:
+                now = perf_counter()
+                lapse = now - self._iter_prev_time
+                print(
+                    f"  Iteration {n_iter}\t time lapse {lapse:.5f}s"
+                    f"\t ll change {change:.5f}"
+                )
+                self._iter_prev_time = now
+
+    def _print_verbose_msg_init_end(self, lower_bound, converged):
+        if self.verbose >= 1:
+            message = "converged" if converged else "did not converge"
+            if self.verbose == 1:
+                print(f"Initialization {message}.")
+            else:
+                elapsed = perf_counter() - self._init_prev_time
+                print(
+                    f"Initialization {message}. time lapse {elapsed:.5f}s\t "
+                    f"lower bound {lower_bound:.5f}."
+                )

@@ -1,0 +1,121 @@
+"""Input and parameter validation shared by skmix estimators.
+
+Only public scikit-learn API is used, so that every supported scikit-learn
+release behaves the same.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_array, check_scalar
+from sklearn.utils.validation import validate_data
+
+from .._backend import is_cupy_array
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def check_samples(X, *, ensure_min_samples=1, input_name="X"):
+    """Validate a 2-D array of finite floats without touching any estimator.
+
+    NumPy-compatible input goes through :func:`sklearn.utils.check_array`;
+    CuPy arrays are checked on the device (never copied to the host).
+
+    Parameters
+    ----------
+    X : array-like or cupy.ndarray of shape (n_samples, n_features)
+    ensure_min_samples : int, default=1
+    input_name : str, default="X"
+
+    Returns
+    -------
+    X : ndarray or cupy.ndarray of dtype float32 or float64
+    """
+    if not is_cupy_array(X):
+        return check_array(
+            X,
+            dtype=list(FLOAT_DTYPES),
+            ensure_min_samples=ensure_min_samples,
+            input_name=input_name,
+        )
+    import cupy
+
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D array for {input_name}, got a {X.ndim}D array instead. "
+            "Reshape your data using array.reshape(-1, 1) if it has a single "
+            "feature or array.reshape(1, -1) if it contains a single sample."
+        )
+    if X.dtype not in FLOAT_DTYPES:
+        X = X.astype(cupy.float64)
+    if X.shape[0] < ensure_min_samples:
+        raise ValueError(
+            f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
+            f"minimum of {ensure_min_samples} is required."
+        )
+    if not bool(cupy.isfinite(X).all()):
+        raise ValueError(f"Input {input_name} contains NaN or infinity.")
+    return X
+
+
+def check_fitted_input(estimator, X):
+    """Validate `X` for a fitted estimator: dtype, finiteness, feature count."""
+    if not is_cupy_array(X):
+        return validate_data(estimator, X, reset=False, dtype=list(FLOAT_DTYPES))
+    X = check_samples(X)
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {estimator.n_features_in_} features as input."
+        )
+    return X
+
+
+def record_input_features(estimator, X):
+    """Set ``n_features_in_`` (and ``feature_names_in_``) from the raw input.
+
+    Called at the very end of ``fit``, once everything that could fail has run,
+    so a failed fit leaves an earlier fit's attributes as they were.
+    """
+    validate_data(estimator, X, reset=True, skip_check_array=True)
+
+
+def check_param_int(value, name, min_value):
+    """An integer parameter ``>= min_value`` (bools rejected)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got a bool ({value}).")
+    return check_scalar(value, name, Integral, min_val=min_value)
+
+
+def check_param_float(value, name, min_value):
+    """A real parameter ``>= min_value``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a float, got a bool ({value}).")
+    return check_scalar(value, name, Real, min_val=min_value)
+
+
+def check_param_option(value, name, options):
+    """A string parameter among `options`."""
+    if value not in options:
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}."
+        )
+    return value
+
+
+def check_param_array(value, name, shape):
+    """A finite float array parameter of a given shape (copied, float64)."""
+    array = check_array(
+        value,
+        dtype=np.float64,
+        ensure_2d=False,
+        allow_nd=True,
+        input_name=name,
+        copy=True,
+    )
+    if array.shape != shape:
+        raise ValueError(
+            f"The parameter '{name}' should have the shape of {shape}, "
+            f"but got {array.shape}."
+        )
+    return array
