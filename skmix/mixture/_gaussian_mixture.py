@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import resolve_backend
+from .._backend import is_cupy_array, resolve_backend
 from .._math import (
     COVARIANCE_TYPES,
     covariances_from_precision_cholesky,
@@ -492,7 +492,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = best.lower_bound
         self.lower_bounds_ = best.lower_bounds
         self._statistics = best.statistics
-        return backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
+        labels = backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
+        return labels if is_cupy_array(X_raw) else backend.to_numpy(labels)
 
     def partial_fit(self, X, y=None):
         """Update the model with one batch: one E-step on it, one M-step.
@@ -552,9 +553,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _fitted_input(self, X):
+        """Validated `X` on the backend's device, the backend, and a function
+        returning results in `X`'s own array type (CuPy only for CuPy input)."""
         check_is_fitted(self)
         backend = resolve_backend(self.backend, X)
-        return backend.asarray(check_fitted_input(self, X)), backend
+        on_gpu = is_cupy_array(X)
+        X = backend.asarray(check_fitted_input(self, X))
+        return X, backend, (lambda a: a) if on_gpu else backend.to_numpy
 
     def score_samples(self, X):
         """Log-likelihood ``log p(x)`` of each sample under the model.
@@ -566,21 +571,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
-            On the GPU for CuPy input.
+            A CuPy array for CuPy input (likewise for every prediction method).
         """
-        X, backend = self._fitted_input(X)
+        X, backend, as_input_type = self._fitted_input(X)
         n_components, n_features = self.means_.shape
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
         precisions = kernel_precisions(
             self.precisions_cholesky_, self.covariance_type, n_components, n_features
         )
-        return backend.kernels.score_samples(
+        log_prob = backend.kernels.score_samples(
             X,
             backend.asarray(log_weights, dtype=X.dtype),
             backend.asarray(self.means_, dtype=X.dtype),
             backend.asarray(precisions, dtype=X.dtype),
         )
+        return as_input_type(log_prob)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample of `X`.
@@ -607,8 +613,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        X, backend = self._fitted_input(X)
-        return backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
+        X, backend, as_input_type = self._fitted_input(X)
+        return as_input_type(
+            backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
+        )
 
     def predict_proba(self, X):
         """Posterior probability of each component for each sample.
@@ -621,11 +629,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
-        X, backend = self._fitted_input(X)
+        X, backend, as_input_type = self._fitted_input(X)
         weighted = self._weighted_log_prob(X, backend)
         log_norm = backend.kernels.logsumexp_rows(weighted)
         with np.errstate(under="ignore"):
-            return backend.xp.exp(weighted - log_norm[:, None])
+            return as_input_type(backend.xp.exp(weighted - log_norm[:, None]))
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture (seeded by ``random_state``).

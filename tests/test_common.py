@@ -1,0 +1,15 @@
+"""scikit-learn's estimator checks for every skmix estimator on every backend."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmix._backend import available_backends
+from skmix.mixture import GaussianMixture
+
+ESTIMATORS = [
+    GaussianMixture(backend=backend, random_state=0) for backend in available_backends()
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
