@@ -377,6 +377,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             parameters, lower_bound, lower_bounds, n_iter, converged, statistics
         )
 
+    def _best_of_initialisations(self, X, backend, do_init, initial_values, rng):
+        best = None
+        for init in range(self.n_init if do_init else 1):
+            self._print_verbose_msg_init_beg(init)
+            if do_init:
+                parameters = self._initial_parameters(X, backend, rng, initial_values)
+                start = -np.inf
+            else:
+                parameters, start = self._current_parameters(), self.lower_bound_
+            run = self._run_em(X, backend, parameters, start)
+            self._print_verbose_msg_init_end(run.lower_bound, run.converged)
+            if best is None or run.lower_bound > best.lower_bound:
+                best = run
+        return best
+
     def _current_parameters(self):
         return _Parameters(
             *(
@@ -462,20 +477,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self._check_continuation(X)
         random_state = check_random_state(self.random_state)
 
-        best = None
-        for init in range(self.n_init if do_init else 1):
-            self._print_verbose_msg_init_beg(init)
-            if do_init:
-                parameters = self._initial_parameters(
-                    X, backend, random_state, initial_values
-                )
-                start = -np.inf
-            else:
-                parameters, start = self._current_parameters(), self.lower_bound_
-            run = self._run_em(X, backend, parameters, start)
-            self._print_verbose_msg_init_end(run.lower_bound, run.converged)
-            if best is None or run.lower_bound > best.lower_bound:
-                best = run
+        with backend.compute_context():
+            best = self._best_of_initialisations(
+                X, backend, do_init, initial_values, random_state
+            )
 
         if not best.converged and self.max_iter > 0:
             warnings.warn(
@@ -533,7 +538,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             parameters = self._current_parameters()
             previous_statistics = self._statistics
             previous_bound, n_iter = self.lower_bound_, self.n_iter_
-        batch = self._e_step(X, backend, parameters)
+        with backend.compute_context():
+            batch = self._e_step(X, backend, parameters)
         statistics = batch
         if previous_statistics is not None:
             statistics = previous_statistics + batch
