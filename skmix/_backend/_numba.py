@@ -191,14 +191,6 @@ def _block_moments(
                 sum_xx_diag[k, i] += second
 
 
-@njit(cache=True)
-def _symmetrize_lower(S):
-    for k in range(S.shape[0]):
-        for i in range(S.shape[1]):
-            for j in range(i):
-                S[k, j, i] = S[k, i, j]
-
-
 @njit(cache=True, fastmath=_FASTMATH)
 def _normalise_block(lp, row_sum, m):
     for k in range(lp.shape[0]):
@@ -243,15 +235,9 @@ def _em_pass(X, const, prec_full, prec_diag, projected, shift, full):
                 xt, lp, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
             )  # fmt: skip
-    total_xx_full = sum_xx_full.sum(axis=0)
-    _symmetrize_lower(total_xx_full)
-    return (
-        log_lik.sum(),
-        nk.sum(axis=0),
-        sum_x.sum(axis=0),
-        total_xx_full,
-        sum_xx_diag.sum(axis=0),
-    )
+    # Partial sums per chunk; the wrapper adds them in chunk order. (A sum
+    # here would become a parallel reduction whose order follows the threads.)
+    return log_lik, nk, sum_x, sum_xx_full, sum_xx_diag
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
@@ -312,9 +298,7 @@ def _moments_pass(X, resp, shift, full):
                 xt, rt, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
             )  # fmt: skip
-    total_xx_full = sum_xx_full.sum(axis=0)
-    _symmetrize_lower(total_xx_full)
-    return nk.sum(axis=0), sum_x.sum(axis=0), total_xx_full, sum_xx_diag.sum(axis=0)
+    return nk, sum_x, sum_xx_full, sum_xx_diag
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
@@ -367,6 +351,15 @@ def _rows(X):
     return np.ascontiguousarray(X)
 
 
+def _add_chunks(partials, full):
+    """Sum per-chunk moments in chunk order; mirror the lower-triangular sums."""
+    nk, sum_x, sum_xx_full, sum_xx_diag = (p.sum(axis=0) for p in partials)
+    if not full:
+        return nk, sum_x, sum_xx_diag
+    lower = np.tril(sum_xx_full)
+    return nk, sum_x, lower + np.swapaxes(np.tril(lower, -1), 1, 2)
+
+
 def log_gaussian_prob(X, means, precisions_chol):
     """See :func:`skmix._backend._numpy.log_gaussian_prob`."""
     X = _rows(X)
@@ -405,10 +398,8 @@ def weighted_moments(X, resp, shift, full):
     """See :func:`skmix._backend._numpy.weighted_moments`."""
     shift = np.ascontiguousarray(shift, dtype=np.float64)
     with _PARALLEL_LOCK:
-        nk, sum_x, sum_xx_full, sum_xx_diag = _moments_pass(
-            _rows(X), _rows(resp), shift, bool(full)
-        )
-    return nk, sum_x, sum_xx_full if full else sum_xx_diag
+        partials = _moments_pass(_rows(X), _rows(resp), shift, bool(full))
+    return _add_chunks(partials, full)
 
 
 def em_step_statistics(X, log_weights, means, precisions_chol, shift):
@@ -418,7 +409,7 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
     )
     shift = np.ascontiguousarray(shift, dtype=np.float64)
     with _PARALLEL_LOCK:
-        log_lik, nk, sum_x, sum_xx_full, sum_xx_diag = _em_pass(
+        log_lik, *partials = _em_pass(
             _rows(X), const, prec_full, prec_diag, projected, shift, full
         )
-    return float(log_lik), nk, sum_x, sum_xx_full if full else sum_xx_diag
+    return (float(log_lik.sum()), *_add_chunks(partials, full))
