@@ -82,6 +82,23 @@ def _n_chunks(n_blocks, floats_per_chunk):
 
 
 @njit(cache=True)
+def _partial_moments(n_samples, n_components, n_features, full):
+    """Block and chunk counts, and zeroed per-chunk moment accumulators."""
+    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
+    per_chunk = n_components * (n_features * n_features + n_features + 1)
+    n_chunks = _n_chunks(n_blocks, per_chunk)
+    d2 = n_features if full else 0  # the unused second-moment form is empty
+    return (
+        n_blocks,
+        n_chunks,
+        np.zeros((n_chunks, n_components)),
+        np.zeros((n_chunks, n_components, n_features)),
+        np.zeros((n_chunks, n_components, d2, d2)),
+        np.zeros((n_chunks, n_components, n_features - d2)),
+    )
+
+
+@njit(cache=True)
 def _chunk_blocks(chunk, n_chunks, n_blocks):
     return chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks
 
@@ -202,15 +219,10 @@ def _normalise_block(lp, row_sum, m):
 def _em_pass(X, const, prec_full, prec_diag, projected, shift, full):
     n_samples, n_features = X.shape
     n_components = const.shape[0]
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    per_chunk = n_components * (n_features * n_features + n_features + 1)
-    n_chunks = _n_chunks(n_blocks, per_chunk)
-    d2 = n_features if full else 0
+    n_blocks, n_chunks, nk, sum_x, sum_xx_full, sum_xx_diag = _partial_moments(
+        n_samples, n_components, n_features, full
+    )
     log_lik = np.zeros(n_chunks)
-    nk = np.zeros((n_chunks, n_components))
-    sum_x = np.zeros((n_chunks, n_components, n_features))
-    sum_xx_full = np.zeros((n_chunks, n_components, d2, d2))
-    sum_xx_diag = np.zeros((n_chunks, n_components, n_features - d2))
     for c in prange(n_chunks):
         xt = np.empty((n_features, _BLOCK))
         lp = np.empty((n_components, _BLOCK))
@@ -275,14 +287,9 @@ def _log_prob_pass(X, const, prec_full, prec_diag, projected, full, normalise, o
 def _moments_pass(X, resp, shift, full):
     n_samples, n_features = X.shape
     n_components = shift.shape[0]
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    per_chunk = n_components * (n_features * n_features + n_features + 1)
-    n_chunks = _n_chunks(n_blocks, per_chunk)
-    d2 = n_features if full else 0
-    nk = np.zeros((n_chunks, n_components))
-    sum_x = np.zeros((n_chunks, n_components, n_features))
-    sum_xx_full = np.zeros((n_chunks, n_components, d2, d2))
-    sum_xx_diag = np.zeros((n_chunks, n_components, n_features - d2))
+    n_blocks, n_chunks, nk, sum_x, sum_xx_full, sum_xx_diag = _partial_moments(
+        n_samples, n_components, n_features, full
+    )
     for c in prange(n_chunks):
         xt = np.empty((n_features, _BLOCK))
         rt = np.empty((n_components, _BLOCK))
