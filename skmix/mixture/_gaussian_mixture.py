@@ -337,22 +337,25 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         return _Parameters(weights, means, covariances, precisions_chol)
 
+    def _kernel_parameters(self, weights, means, precisions_cholesky):
+        """Log-weights, means and kernel-form precision factors for the kernels."""
+        n_components, n_features = means.shape
+        with np.errstate(divide="ignore"):  # a zero weight is a valid -inf
+            log_weights = np.log(weights)
+        precisions = kernel_precisions(
+            np.asarray(precisions_cholesky),
+            self.covariance_type,
+            n_components,
+            n_features,
+        )
+        return log_weights, means, precisions
+
     def _e_step(self, X, backend, parameters):
-        n_components, n_features = parameters.means.shape
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(parameters.weights)
+        log_weights, means, precisions = self._kernel_parameters(
+            parameters.weights, parameters.means, parameters.precisions_cholesky
+        )
         return e_step_statistics(
-            backend,
-            X,
-            log_weights,
-            parameters.means,
-            kernel_precisions(
-                parameters.precisions_cholesky,
-                self.covariance_type,
-                n_components,
-                n_features,
-            ),
-            shift=parameters.means,
+            backend, X, log_weights, means, precisions, shift=parameters.means
         )
 
     def _run_em(self, X, backend, parameters, lower_bound):
@@ -421,21 +424,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _weighted_log_prob(self, X, backend):
         """log p(x | k) + log w_k on the backend's device, shape (N, K)."""
-        n_components, n_features = self.means_.shape
-        as_device = backend.asarray
-        precisions = kernel_precisions(
-            np.asarray(self.precisions_cholesky_),
-            self.covariance_type,
-            n_components,
-            n_features,
+        log_weights, means, precisions = self._kernel_parameters(
+            self.weights_, self.means_, self.precisions_cholesky_
         )
         log_prob = backend.kernels.log_gaussian_prob(
             X,
-            as_device(self.means_, dtype=X.dtype),
-            as_device(precisions, dtype=X.dtype),
+            backend.asarray(means, dtype=X.dtype),
+            backend.asarray(precisions, dtype=X.dtype),
         )
-        with np.errstate(divide="ignore"):
-            return log_prob + as_device(np.log(self.weights_), dtype=X.dtype)
+        return log_prob + backend.asarray(log_weights, dtype=X.dtype)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -580,17 +577,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             A CuPy array for CuPy input (likewise for every prediction method).
         """
         X, backend, as_input_type = self._fitted_input(X)
-        n_components, n_features = self.means_.shape
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights_)
-        precisions = kernel_precisions(
-            self.precisions_cholesky_, self.covariance_type, n_components, n_features
+        parameters = self._kernel_parameters(
+            self.weights_, self.means_, self.precisions_cholesky_
         )
         log_prob = backend.kernels.score_samples(
-            X,
-            backend.asarray(log_weights, dtype=X.dtype),
-            backend.asarray(self.means_, dtype=X.dtype),
-            backend.asarray(precisions, dtype=X.dtype),
+            X, *(backend.asarray(p, dtype=X.dtype) for p in parameters)
         )
         return as_input_type(log_prob)
 
