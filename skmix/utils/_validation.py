@@ -87,11 +87,26 @@ def check_param_int(value, name, min_value):
     return check_scalar(value, name, Integral, min_val=min_value)
 
 
-def check_param_float(value, name, min_value):
-    """A real parameter ``>= min_value``."""
+def check_param_float(
+    value, name, min_value, max_value=None, include_boundaries="both"
+):
+    """A real parameter between `min_value` and `max_value`.
+
+    `include_boundaries` is "both", "left", "right" or "neither", as in
+    :func:`sklearn.utils.check_scalar`.
+    """
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a float, got a bool ({value}).")
-    return check_scalar(value, name, Real, min_val=min_value)
+    return float(
+        check_scalar(
+            value,
+            name,
+            Real,
+            min_val=min_value,
+            max_val=max_value,
+            include_boundaries=include_boundaries,
+        )
+    )
 
 
 def check_param_option(value, name, options):

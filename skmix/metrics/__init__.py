@@ -1,0 +1,18 @@
+"""Metrics and statistical tests for mixture models."""
+
+from ._backtesting import (
+    BacktestResult,
+    christoffersen_conditional_coverage_test,
+    christoffersen_independence_test,
+    kupiec_pof_test,
+)
+from ._mixture_quantile import mixture_cdf, mixture_quantile
+
+__all__ = [
+    "BacktestResult",
+    "christoffersen_conditional_coverage_test",
+    "christoffersen_independence_test",
+    "kupiec_pof_test",
+    "mixture_cdf",
+    "mixture_quantile",
+]
