@@ -3,10 +3,15 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix._backend import available_backends
-from skmix.mixture import GaussianMixture
+from skmix.mixture import GaussianMixture, GaussianMixtureRegressor
 
 ESTIMATORS = [
-    GaussianMixture(backend=backend, random_state=0) for backend in available_backends()
+    estimator
+    for backend in available_backends()
+    for estimator in (
+        GaussianMixture(backend=backend, random_state=0),
+        GaussianMixtureRegressor(backend=backend, random_state=0),
+    )
 ]
 
 

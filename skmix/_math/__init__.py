@@ -1,5 +1,10 @@
 """Backend-generic maths of Gaussian mixtures (host-side parameter algebra)."""
 
+from ._conditional import (
+    ConditionalGaussians,
+    condition_gaussians,
+    full_covariances,
+)
 from ._gaussian import (
     COVARIANCE_TYPES,
     covariances_from_precision_cholesky,
@@ -19,6 +24,9 @@ from ._statistics import (
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "ConditionalGaussians",
+    "condition_gaussians",
+    "full_covariances",
     "GaussianStatistics",
     "covariances_from_precision_cholesky",
     "e_step_statistics",
