@@ -2,5 +2,19 @@
 
 from ._gaussian_mixture import GaussianMixture
 from ._regression import ConditionalMixture, GaussianMixtureRegressor
+from ._score_threshold import (
+    GMMScoreThreshold,
+    gmm_score_threshold,
+    gmm_top_k,
+    threshold_from_mixture,
+)
 
-__all__ = ["ConditionalMixture", "GaussianMixture", "GaussianMixtureRegressor"]
+__all__ = [
+    "ConditionalMixture",
+    "GMMScoreThreshold",
+    "GaussianMixture",
+    "GaussianMixtureRegressor",
+    "gmm_score_threshold",
+    "gmm_top_k",
+    "threshold_from_mixture",
+]
