@@ -3,7 +3,11 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix._backend import available_backends
-from skmix.mixture import GaussianMixture, GaussianMixtureRegressor
+from skmix.mixture import (
+    GaussianMixture,
+    GaussianMixtureRegressor,
+    GaussianMixtureSelector,
+)
 
 ESTIMATORS = [
     estimator
@@ -11,6 +15,9 @@ ESTIMATORS = [
     for estimator in (
         GaussianMixture(backend=backend, random_state=0),
         GaussianMixtureRegressor(backend=backend, random_state=0),
+        GaussianMixtureSelector(
+            (1, 2), ("full", "diag"), backend=backend, random_state=0
+        ),
     )
 ]
 

@@ -8,12 +8,14 @@ from ._score_threshold import (
     gmm_top_k,
     threshold_from_mixture,
 )
+from ._selection import GaussianMixtureSelector
 
 __all__ = [
     "ConditionalMixture",
     "GMMScoreThreshold",
     "GaussianMixture",
     "GaussianMixtureRegressor",
+    "GaussianMixtureSelector",
     "gmm_score_threshold",
     "gmm_top_k",
     "threshold_from_mixture",
