@@ -18,9 +18,10 @@ are (float32 or float64, C-contiguous).
 
 import math
 import threading
+from contextlib import contextmanager
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange, set_num_threads
 
 # Reassociation lets LLVM vectorise the reductions; no 'nnan'/'ninf', since a
 # zero mixture weight legitimately gives -inf log-weights.
@@ -34,6 +35,27 @@ _LOG_2PI = math.log(2.0 * math.pi)
 # threads launch parallel kernels at once (e.g. GridSearchCV with a threading
 # backend). Each call already uses every core, so serialising loses nothing.
 _PARALLEL_LOCK = threading.Lock()
+# Below this many rows a kernel runs on the calling thread alone: waking the
+# thread team costs more than it saves, and on few cores it competes with
+# OpenMP threads other libraries leave spinning (scikit-learn's KMeans in the
+# initialisation made a 250-row fit twice as slow).
+_SERIAL_ROWS = 4 * _BLOCK
+
+
+@contextmanager
+def _parallel_section(n_rows):
+    """Serialise kernel launches; use one thread for small inputs."""
+    with _PARALLEL_LOCK:
+        if n_rows >= _SERIAL_ROWS:
+            yield
+            return
+        n_threads = get_num_threads()
+        set_num_threads(1)
+        try:
+            yield
+        finally:
+            set_num_threads(n_threads)
+
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -375,7 +397,7 @@ def log_gaussian_prob(X, means, precisions_chol):
         np.zeros(n_components), means, precisions_chol
     )
     out = np.empty((X.shape[0], n_components), dtype=X.dtype)
-    with _PARALLEL_LOCK:
+    with _parallel_section(X.shape[0]):
         _log_prob_pass(X, const, prec_full, prec_diag, projected, full, False, out)
     return out
 
@@ -387,7 +409,7 @@ def score_samples(X, log_weights, means, precisions_chol):
         log_weights, means, precisions_chol
     )
     out = np.empty((X.shape[0], 1), dtype=X.dtype)
-    with _PARALLEL_LOCK:
+    with _parallel_section(X.shape[0]):
         _log_prob_pass(X, const, prec_full, prec_diag, projected, full, True, out)
     return out[:, 0]
 
@@ -396,7 +418,7 @@ def logsumexp_rows(A):
     """See :func:`skmix._backend._numpy.logsumexp_rows`."""
     A = _rows(A)
     out = np.empty(A.shape[0], dtype=A.dtype)
-    with _PARALLEL_LOCK:
+    with _parallel_section(A.shape[0]):
         _logsumexp_pass(A, out)
     return out
 
@@ -404,7 +426,7 @@ def logsumexp_rows(A):
 def weighted_moments(X, resp, shift, full):
     """See :func:`skmix._backend._numpy.weighted_moments`."""
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    with _PARALLEL_LOCK:
+    with _parallel_section(X.shape[0]):
         partials = _moments_pass(_rows(X), _rows(resp), shift, bool(full))
     return _add_chunks(partials, full)
 
@@ -415,7 +437,7 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
         log_weights, means, precisions_chol
     )
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    with _PARALLEL_LOCK:
+    with _parallel_section(X.shape[0]):
         log_lik, *partials = _em_pass(
             _rows(X), const, prec_full, prec_diag, projected, shift, full
         )

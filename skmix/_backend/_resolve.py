@@ -1,12 +1,13 @@
 """Backend selection: the only place that decides which kernels run."""
 
+import functools
 import importlib
 from contextlib import nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .._config import _ENV_BACKEND, check_backend_name, get_config
 from ..exceptions import BackendUnavailableError
@@ -52,7 +53,7 @@ class Backend:
         while Numba kernels own the cores.
         """
         if self.owns_cpu_threads:
-            return threadpool_limits(limits=1, user_api="blas")
+            return _threadpool_controller().limit(limits=1, user_api="blas")
         return nullcontext()
 
     def asarray(self, array, dtype=None):
@@ -62,6 +63,13 @@ class Backend:
     def to_numpy(self, array):
         """Return `array` as a NumPy array on the host."""
         return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+@functools.cache
+def _threadpool_controller():
+    # Finding the loaded thread pools scans the process's libraries (3 ms);
+    # do it once, not per fit.
+    return ThreadpoolController()
 
 
 def is_cupy_array(X):

@@ -43,18 +43,20 @@ def precision_cholesky_from_covariances(covariances, covariance_type):
     """
     if covariance_type in ("full", "tied"):
         stacked = covariances if covariance_type == "full" else covariances[None]
-        n_features = stacked.shape[-1]
-        precisions_chol = np.empty_like(stacked)
-        for k, covariance in enumerate(stacked):
-            try:
-                cov_chol = linalg.cholesky(covariance, lower=True)
-            except linalg.LinAlgError:
-                raise ValueError(_ILL_DEFINED_COVARIANCE) from None
-            precisions_chol[k] = linalg.solve_triangular(
-                cov_chol, np.eye(n_features), lower=True
-            ).T
+        # Batched NumPy linear algebra: per-component SciPy calls cost more
+        # than the E-step on small data.
+        try:
+            cov_chol = np.linalg.cholesky(stacked)
+        except np.linalg.LinAlgError:
+            raise ValueError(_ILL_DEFINED_COVARIANCE) from None
+        identity = np.broadcast_to(np.eye(stacked.shape[-1]), stacked.shape)
+        precisions_chol = np.ascontiguousarray(
+            np.swapaxes(np.linalg.solve(cov_chol, identity), 1, 2)
+        )
+        if not np.all(np.isfinite(precisions_chol)):
+            raise ValueError(_ILL_DEFINED_COVARIANCE)
         return precisions_chol if covariance_type == "full" else precisions_chol[0]
-    if np.any(covariances <= 0.0):
+    if not np.all(covariances > 0.0):  # also catches NaN
         raise ValueError(_ILL_DEFINED_COVARIANCE)
     return 1.0 / np.sqrt(covariances)
 
