@@ -71,6 +71,7 @@ for mean, covariance in zip(model.means_, model.covariances_, strict=True):
     ellipse = mean[:, None] + 2 * np.linalg.cholesky(covariance) @ circle
     ax.plot(*ellipse, color="black", lw=1.5)
 ax.set_title(f"skmix GaussianMixture ({model.backend_} backend)")
-output = Path(__file__).with_name("quickstart.png")
-fig.savefig(output, dpi=100)
-print(f"plot written to {output}")
+if "__file__" in globals():  # run as a script (sphinx-gallery keeps its own copy)
+    output = Path(__file__).with_name("quickstart.png")
+    fig.savefig(output, dpi=100)
+    print(f"plot written to {output}")

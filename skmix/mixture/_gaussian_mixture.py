@@ -189,7 +189,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     backend_ : str
         The backend the fit ran on.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X has string column names.
 
     See Also

@@ -122,7 +122,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
     n_iter_ : int
         EM iterations of the joint mixture's best initialisation.
     converged_ : bool
-    coef_ : ndarray of shape (n_components, n_targets, n_features_in_)
+    coef_ : ndarray of shape (n_components, n_targets, n_features)
         Slopes of each component's regression of ``y`` on ``x``.
     intercept_ : ndarray of shape (n_components, n_targets)
     conditional_covariances_ : ndarray of shape (n_components, n_targets, n_targets)
@@ -130,7 +130,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
     target_variance_ : ndarray of shape (n_targets,)
         Variance of the training targets (for ``variance_scaling``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X has string column names.
 
     References

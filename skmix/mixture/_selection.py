@@ -99,7 +99,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     best_criterion_ : float
         Its value of `criterion`.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X has string column names.
 
     References
