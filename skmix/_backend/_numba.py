@@ -16,6 +16,7 @@ All arithmetic is float64, whatever the input dtype; inputs are read as they
 are (float32 or float64, C-contiguous).
 """
 
+import functools
 import math
 import threading
 from contextlib import contextmanager
@@ -380,13 +381,21 @@ def _rows(X):
     return np.ascontiguousarray(X)
 
 
+@functools.cache
+def _strict_upper(n_features):
+    return np.triu_indices(n_features, 1)
+
+
 def _add_chunks(partials, full):
     """Sum per-chunk moments in chunk order; mirror the lower-triangular sums."""
-    nk, sum_x, sum_xx_full, sum_xx_diag = (p.sum(axis=0) for p in partials)
+    nk, sum_x, sum_xx_full, sum_xx_diag = (
+        p[0] if len(p) == 1 else p.sum(axis=0) for p in partials
+    )
     if not full:
         return nk, sum_x, sum_xx_diag
-    lower = np.tril(sum_xx_full)
-    return nk, sum_x, lower + np.swapaxes(np.tril(lower, -1), 1, 2)
+    rows, cols = _strict_upper(sum_xx_full.shape[-1])
+    sum_xx_full[:, rows, cols] = sum_xx_full[:, cols, rows]
+    return nk, sum_x, sum_xx_full
 
 
 def log_gaussian_prob(X, means, precisions_chol):

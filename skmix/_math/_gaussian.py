@@ -10,6 +10,7 @@ float64 here, whatever backend computed the statistics.
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -43,17 +44,18 @@ def precision_cholesky_from_covariances(covariances, covariance_type):
     """
     if covariance_type in ("full", "tied"):
         stacked = covariances if covariance_type == "full" else covariances[None]
-        # Batched NumPy linear algebra: per-component SciPy calls cost more
-        # than the E-step on small data.
-        try:
-            cov_chol = np.linalg.cholesky(stacked)
-        except np.linalg.LinAlgError:
-            raise ValueError(_ILL_DEFINED_COVARIANCE) from None
-        identity = np.broadcast_to(np.eye(stacked.shape[-1]), stacked.shape)
-        precisions_chol = np.ascontiguousarray(
-            np.swapaxes(np.linalg.solve(cov_chol, identity), 1, 2)
-        )
-        if not np.all(np.isfinite(precisions_chol)):
+        precisions_chol = np.empty_like(stacked, dtype=np.float64)
+        potrf, trtri = lapack.get_lapack_funcs(("potrf", "trtri"), (stacked,))
+        # Raw LAPACK per component: scipy.linalg's argument checks and NumPy's
+        # batched solve each cost more than the E-step on small data.
+        for k, covariance in enumerate(stacked):
+            cov_chol, info = potrf(covariance, lower=True, clean=True)
+            if info == 0:
+                inverse, info = trtri(cov_chol, lower=True)
+            if info != 0:
+                raise ValueError(_ILL_DEFINED_COVARIANCE)
+            precisions_chol[k] = inverse.T
+        if not np.isfinite(precisions_chol).all():  # NaN passes potrf
             raise ValueError(_ILL_DEFINED_COVARIANCE)
         return precisions_chol if covariance_type == "full" else precisions_chol[0]
     if not np.all(covariances > 0.0):  # also catches NaN
