@@ -6,12 +6,16 @@ from ._backtesting import (
     christoffersen_independence_test,
     kupiec_pof_test,
 )
+from ._clustering import GCDAccuracy, cluster_accuracy, gcd_accuracy
 from ._mixture_quantile import mixture_cdf, mixture_quantile
 
 __all__ = [
+    "GCDAccuracy",
     "BacktestResult",
     "christoffersen_conditional_coverage_test",
     "christoffersen_independence_test",
+    "cluster_accuracy",
+    "gcd_accuracy",
     "kupiec_pof_test",
     "mixture_cdf",
     "mixture_quantile",
