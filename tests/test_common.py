@@ -8,6 +8,7 @@ from skmix.mixture import (
     GaussianMixtureRegressor,
     GaussianMixtureSelector,
 )
+from skmix.semi_supervised import SemiSupervisedGMM
 
 ESTIMATORS = [
     estimator
@@ -18,6 +19,9 @@ ESTIMATORS = [
         GaussianMixtureSelector(
             (1, 2), ("full", "diag"), backend=backend, random_state=0
         ),
+        # sklearn's checks use {-1, 1} as class labels, which the default
+        # unlabelled marker (-1) would read as unlabelled rows.
+        SemiSupervisedGMM(unlabelled_label=None, backend=backend, random_state=0),
     )
 ]
 

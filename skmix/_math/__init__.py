@@ -16,6 +16,13 @@ from ._gaussian import (
     precisions_from_cholesky,
     second_moments_are_full,
 )
+from ._niw import (
+    NIWPrior,
+    log_split_hastings_ratio,
+    niw_log_marginal_likelihood,
+    niw_prior,
+    pooled_within_class_covariance,
+)
 from ._statistics import (
     GaussianStatistics,
     e_step_statistics,
@@ -28,11 +35,16 @@ __all__ = [
     "condition_gaussians",
     "full_covariances",
     "GaussianStatistics",
+    "NIWPrior",
     "covariances_from_precision_cholesky",
     "e_step_statistics",
     "kernel_precisions",
+    "log_split_hastings_ratio",
     "m_step",
     "n_parameters",
+    "niw_log_marginal_likelihood",
+    "niw_prior",
+    "pooled_within_class_covariance",
     "precision_cholesky_from_covariances",
     "precision_cholesky_from_precisions",
     "precisions_from_cholesky",
