@@ -8,6 +8,7 @@ from skmix.mixture import (
     GaussianMixtureRegressor,
     GaussianMixtureSelector,
 )
+from skmix.novelty import OpenSetGMMDetector
 from skmix.semi_supervised import SemiSupervisedGMM
 
 ESTIMATORS = [
@@ -22,6 +23,7 @@ ESTIMATORS = [
         # sklearn's checks use {-1, 1} as class labels, which the default
         # unlabelled marker (-1) would read as unlabelled rows.
         SemiSupervisedGMM(unlabelled_label=None, backend=backend, random_state=0),
+        OpenSetGMMDetector((1, 2), backend=backend, random_state=0),
     )
 ]
 

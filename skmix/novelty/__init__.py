@@ -1,0 +1,5 @@
+"""Novelty detection: known classes and novel inputs."""
+
+from ._open_set import DriftResult, OpenSetGMMDetector
+
+__all__ = ["DriftResult", "OpenSetGMMDetector"]

@@ -1,0 +1,593 @@
+"""Open-set recognition with class-conditional Gaussian mixtures."""
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import logsumexp
+from scipy.stats import ks_2samp
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import is_cupy_array, resolve_backend
+from .._math import COVARIANCE_TYPES, kernel_precisions
+from ..mixture import GaussianMixtureSelector
+from ..mixture._selection import _check_n_components
+from ..utils import (
+    check_fitted_input,
+    check_param_float,
+    check_param_int,
+    check_param_option,
+    check_samples,
+    record_input_features,
+)
+
+DENSITIES = ("per_class", "global")
+
+
+class DriftResult(NamedTuple):
+    """Two-sample Kolmogorov-Smirnov comparison of novelty scores.
+
+    Attributes
+    ----------
+    statistic : float
+        Largest distance between the batch's and the reference's score CDFs.
+    pvalue : float
+    n_batch, n_reference : int
+    """
+
+    statistic: float
+    pvalue: float
+    n_batch: int
+    n_reference: int
+
+
+class _Mixture(NamedTuple):
+    """All components of a set of mixtures, in the kernels' parameter form."""
+
+    log_weights: np.ndarray
+    means: np.ndarray
+    precisions: np.ndarray
+    owner: np.ndarray  # class index of each component
+
+
+def stack_mixtures(mixtures, priors):
+    """One mixture from weighted mixtures: weights ``prior_c * w_ck``."""
+    log_weights, means, precisions, owner = [], [], [], []
+    for index, (mixture, prior) in enumerate(zip(mixtures, priors, strict=True)):
+        n_components, n_features = mixture.means_.shape
+        with np.errstate(divide="ignore"):
+            log_weights.append(np.log(prior) + np.log(mixture.weights_))
+        means.append(np.asarray(mixture.means_, dtype=np.float64))
+        precisions.append(
+            kernel_precisions(
+                np.asarray(mixture.precisions_cholesky_, dtype=np.float64),
+                mixture.covariance_type,
+                n_components,
+                n_features,
+            )
+        )
+        owner.append(np.full(n_components, index))
+    if len({p.ndim for p in precisions}) > 1:
+        # Mixed covariance types: diagonal factors become diagonal matrices so
+        # that one kernel call scores every component.
+        precisions = [p if p.ndim == 3 else p[:, :, None] * np.eye(p.shape[1])
+                      for p in precisions]  # fmt: skip
+    return _Mixture(
+        np.concatenate(log_weights),
+        np.concatenate(means),
+        np.ascontiguousarray(np.concatenate(precisions)),
+        np.concatenate(owner),
+    )
+
+
+def conformal_p_values(scores, calibration_scores):
+    """Split-conformal p-values: ``(1 + #{calibration <= s}) / (n + 1)``.
+
+    Under exchangeability of a new inlier with the calibration inliers,
+    ``P(p <= alpha) <= alpha`` for every ``alpha``.
+    """
+    calibration = np.sort(np.asarray(calibration_scores, dtype=np.float64))
+    counts = np.searchsorted(calibration, scores, side="right")
+    return (1.0 + counts) / (calibration.size + 1.0)
+
+
+def conformal_threshold(calibration_scores, alpha):
+    """Largest score whose conformal p-value is at most `alpha` (-inf if none).
+
+    Flagging ``score <= threshold`` is the same as ``p-value <= alpha``.
+    """
+    calibration = np.sort(np.asarray(calibration_scores, dtype=np.float64))
+    rank = math.floor(alpha * (calibration.size + 1))  # p <= alpha <=> count < rank
+    if rank < 1:
+        return -np.inf
+    # Scores strictly below the rank-th smallest calibration score have
+    # count <= rank - 1; the threshold sits just below it.
+    return float(np.nextafter(calibration[rank - 1], -np.inf))
+
+
+class OpenSetGMMDetector(BaseEstimator):
+    """Classify known classes and flag novel inputs with Gaussian mixtures.
+
+    One Gaussian mixture per known class (its number of components chosen by
+    BIC in `n_components`) gives class posteriors and a novelty score, the
+    log-density ``log sum_c pi_c p_c(x)`` of the known classes (or, with
+    ``density='global'``, of one mixture fitted to all known rows). Rows
+    scoring below ``offset_`` are novel.
+
+    The threshold needs no contamination estimate: with
+    ``contamination='auto'`` a stratified `calibration_size` share of the
+    training rows is held out, the mixtures are fitted on the rest, and
+    ``offset_`` is set by split-conformal calibration so that the
+    false-alarm rate on inliers is at most `alpha` (a finite-sample guarantee
+    for exchangeable inliers). A float contamination uses that training
+    quantile, as in scikit-learn's detectors.
+
+    Scoring runs in chunks of `chunk_size` rows on the Numba or CuPy kernels,
+    so memory stays bounded for memory-mapped arrays larger than RAM; dask
+    arrays are scored block by block, lazily.
+
+    It is an open-set recogniser, neither a plain classifier (its predictions
+    include a novelty label and ``decision_function`` is the novelty margin, as
+    in scikit-learn's novelty detectors) nor an outlier detector (it predicts
+    classes, not +1/-1); :meth:`score` is the open-set accuracy.
+
+    Parameters
+    ----------
+    n_components : sequence of int, default=(1, 2, 3, 4, 5)
+        Candidates for each class's mixture (and the global one).
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    density : {'per_class', 'global'}, default='per_class'
+        Novelty score from the class-conditional mixtures or from one mixture
+        of all known rows.
+    contamination : 'auto' or float in (0, 0.5], default='auto'
+    alpha : float in (0, 1), default=0.05
+        Target false-alarm rate for ``contamination='auto'``.
+    calibration_size : float in (0, 1), default=0.2
+        Share of training rows held out for calibration ('auto' only).
+    novelty_label : int or str, default=-1
+        What :meth:`predict` returns for novel rows.
+    chunk_size : int, default=65536
+        Rows scored at a time.
+    n_reference : int, default=10000
+        Training (or calibration) scores kept as the reference distribution
+        for :meth:`drift` and for re-thresholding after :meth:`partial_fit`.
+    tol, reg_covar, max_iter, n_init, random_state, backend
+        Passed to every :class:`~skmix.mixture.GaussianMixture`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    class_priors_ : ndarray of shape (n_classes,)
+    class_mixtures_ : list of GaussianMixture
+    global_mixture_ : GaussianMixture or None
+    offset_ : float
+        Rows with ``score_samples < offset_`` are novel.
+    calibration_scores_ : ndarray or None
+        Scores of the held-out calibration rows ('auto' only).
+    reference_scores_ : ndarray
+    class_counts_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+
+    References
+    ----------
+    Vovk, V., Gammerman, A. and Shafer, G. (2005). Algorithmic Learning in a
+    Random World. Springer. (Split-conformal p-values.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix.novelty import OpenSetGMMDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (300, 2)), rng.normal(6, 1, (300, 2))])
+    >>> y = np.repeat([0, 1], 300)
+    >>> detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    >>> detector.predict([[0.2, -0.1], [6.1, 5.8], [-8.0, 8.0]])
+    array([ 0,  1, -1])
+    """
+
+    def __init__(
+        self,
+        n_components=(1, 2, 3, 4, 5),
+        *,
+        covariance_type="full",
+        density="per_class",
+        contamination="auto",
+        alpha=0.05,
+        calibration_size=0.2,
+        novelty_label=-1,
+        chunk_size=65536,
+        n_reference=10000,
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        random_state=None,
+        backend=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.density = density
+        self.contamination = contamination
+        self.alpha = alpha
+        self.calibration_size = calibration_size
+        self.novelty_label = novelty_label
+        self.chunk_size = chunk_size
+        self.n_reference = n_reference
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.random_state = random_state
+        self.backend = backend
+
+    # ------------------------------------------------------------- checks
+    def _check_parameters(self):
+        check_param_option(self.density, "density", DENSITIES)
+        if not (isinstance(self.contamination, str) and self.contamination == "auto"):
+            check_param_float(self.contamination, "contamination", 0.0, 0.5, "right")
+        check_param_float(self.alpha, "alpha", 0.0, 1.0, "neither")
+        check_param_float(
+            self.calibration_size, "calibration_size", 0.0, 1.0, "neither"
+        )
+        check_param_int(self.chunk_size, "chunk_size", 1)
+        check_param_int(self.n_reference, "n_reference", 1)
+
+    def _candidate_components(self):
+        return _check_n_components(self.n_components)
+
+    def _selector(self, random_state):
+        covariance_types = (
+            COVARIANCE_TYPES
+            if self.covariance_type == "auto"
+            else (self.covariance_type,)
+        )
+        return GaussianMixtureSelector(
+            self.n_components,
+            covariance_types,
+            "bic",
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            random_state=random_state,
+            backend=self.backend,
+        )
+
+    def _check_labels(self, y, n_samples):
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, "
+                "but the target y is None."
+            )
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {n_samples} and "
+                f"{y.shape[0]}."
+            )
+        check_classification_targets(y)
+        return y
+
+    # ------------------------------------------------------------- fit
+    def _fit_mixtures(self, X, codes, classes, seed):
+        mixtures = []
+        for c in range(len(classes)):
+            rows = X[codes == c]
+            smallest = min(self._candidate_components())
+            if len(rows) < smallest:
+                raise ValueError(
+                    f"Class {classes[c]!r} has {len(rows)} training row(s), "
+                    f"fewer than the smallest number of components ({smallest})."
+                )
+            mixtures.append(self._selector(seed).fit(rows).best_estimator_)
+        global_mixture = None
+        if self.density == "global":
+            global_mixture = self._selector(seed).fit(X).best_estimator_
+        return mixtures, global_mixture
+
+    def fit(self, X, y):
+        """Fit one mixture per known class and set the novelty threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Known classes; every training row is an inlier.
+
+        Returns
+        -------
+        self : OpenSetGMMDetector
+        """
+        self._check_parameters()
+        X_checked = np.asarray(check_samples(X, ensure_min_samples=2), dtype=np.float64)
+        y = self._check_labels(y, X_checked.shape[0])
+        rng = check_random_state(self.random_state)
+        seed = rng.randint(np.iinfo(np.int32).max)
+        classes, codes = np.unique(y, return_inverse=True)
+        auto = isinstance(self.contamination, str)
+        fit_rows, calibration_rows = np.arange(len(codes)), None
+        if auto:
+            if np.bincount(codes).min() < 2:
+                raise ValueError(
+                    "contamination='auto' holds out calibration rows per class; "
+                    "every class needs at least 2 rows."
+                )
+            fit_rows, calibration_rows = train_test_split(
+                fit_rows,
+                test_size=self.calibration_size,
+                stratify=codes if len(classes) > 1 else None,
+                random_state=seed,
+            )
+        mixtures, global_mixture = self._fit_mixtures(
+            X_checked[fit_rows], codes[fit_rows], classes, seed
+        )
+        counts = np.bincount(codes[fit_rows], minlength=len(classes)).astype(float)
+        reference_rows = calibration_rows if auto else fit_rows
+        if len(reference_rows) > self.n_reference:
+            reference_rows = rng.choice(reference_rows, self.n_reference, replace=False)
+
+        # Everything that can fail has run: set the fitted state.
+        self.classes_ = classes
+        self.class_mixtures_ = mixtures
+        self.global_mixture_ = global_mixture
+        self.class_counts_ = counts
+        self.class_priors_ = counts / counts.sum()
+        self._rebuild_scorer()
+        self._reference_X = X_checked[np.sort(reference_rows)]
+        self._set_threshold()
+        record_input_features(self, X)
+        return self
+
+    def _rebuild_scorer(self):
+        self._class_mixture = stack_mixtures(self.class_mixtures_, self.class_priors_)
+        if self.global_mixture_ is None:
+            self._density_mixture = self._class_mixture
+        else:
+            self._density_mixture = stack_mixtures([self.global_mixture_], [1.0])
+
+    def _set_threshold(self):
+        scores = self._score(self._reference_X)
+        self.reference_scores_ = scores
+        if isinstance(self.contamination, str):
+            self.calibration_scores_ = scores
+            self.offset_ = conformal_threshold(scores, self.alpha)
+        else:
+            self.calibration_scores_ = None
+            self.offset_ = float(np.quantile(scores, self.contamination))
+
+    def partial_fit(self, X, y, classes=None):
+        """Update the class mixtures with new rows of known classes.
+
+        One incremental EM step per class present in the batch (see
+        :meth:`GaussianMixture.partial_fit`); class priors follow the counts;
+        the threshold is recomputed on the stored reference rows. A first call
+        on an unfitted detector is a :meth:`fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels among ``classes_``.
+        classes : array-like, default=None
+            Accepted for scikit-learn's incremental-classifier convention; must
+            be among ``classes_`` (a new class needs a refit).
+
+        Returns
+        -------
+        self : OpenSetGMMDetector
+        """
+        if not hasattr(self, "classes_"):
+            # First call: a fit on this batch; every class needs rows in it.
+            missing = [] if classes is None else np.setdiff1d(classes, y).tolist()
+            if missing:
+                raise ValueError(
+                    f"The first partial_fit has no rows of class(es) {missing}; "
+                    "each class needs rows to fit its mixture."
+                )
+            return self.fit(X, y)
+        X_checked = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+        y = self._check_labels(y, X_checked.shape[0])
+        labels = np.unique(y) if classes is None else np.union1d(y, classes)
+        unseen = np.setdiff1d(labels, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"partial_fit got label(s) {unseen.tolist()} not seen in fit; known "
+                f"classes are {self.classes_.tolist()}. Refit to add a class."
+            )
+        codes = np.searchsorted(self.classes_, y)
+        updated = {
+            c: _updated_copy(self.class_mixtures_[c], X_checked[codes == c])
+            for c in np.unique(codes)
+        }
+        global_mixture = self.global_mixture_
+        if global_mixture is not None:
+            global_mixture = _updated_copy(global_mixture, X_checked)
+        self.class_mixtures_ = [
+            updated.get(c, mixture) for c, mixture in enumerate(self.class_mixtures_)
+        ]
+        self.global_mixture_ = global_mixture
+        self.class_counts_ = self.class_counts_ + np.bincount(
+            codes, minlength=self.classes_.size
+        )
+        self.class_priors_ = self.class_counts_ / self.class_counts_.sum()
+        self._rebuild_scorer()
+        self._set_threshold()
+        return self
+
+    # ------------------------------------------------------------- scoring
+    def _score(self, X, mixture=None, per_class=False):
+        """Chunked scores of a host or CuPy array."""
+        mixture = self._density_mixture if mixture is None else mixture
+        backend = resolve_backend(self.backend, X)
+        on_gpu = is_cupy_array(X)
+        parameters = [
+            backend.asarray(p) for p in mixture[:3]
+        ]  # float64 on the backend's device
+        outputs = []
+        with backend.compute_context():
+            for start in range(0, X.shape[0], self.chunk_size):
+                chunk = backend.asarray(X[start : start + self.chunk_size], np.float64)
+                if per_class:
+                    log_prob = (
+                        backend.kernels.log_gaussian_prob(
+                            chunk, parameters[1], parameters[2]
+                        )
+                        + parameters[0]
+                    )
+                    outputs.append(
+                        _group_logsumexp(backend.to_numpy(log_prob), mixture.owner)
+                    )
+                else:
+                    scores = backend.kernels.score_samples(chunk, *parameters)
+                    outputs.append(scores if on_gpu else backend.to_numpy(scores))
+        xp = backend.xp if on_gpu and not per_class else np
+        if not outputs:
+            return xp.empty((0, self.classes_.size) if per_class else 0)
+        return xp.concatenate(outputs)
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        if _is_dask_array(X):
+            return X
+        if not is_cupy_array(X) and isinstance(X, np.memmap):
+            return X  # validated chunk by chunk, never loaded whole
+        return check_fitted_input(self, X)
+
+    def score_samples(self, X):
+        """Novelty score: log-density of the known classes (higher = more typical).
+
+        Parameters
+        ----------
+        X : array-like, numpy.memmap, cupy.ndarray or dask.array of shape \
+                (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) (a dask array for dask input)
+        """
+        X = self._validated(X)
+        if _is_dask_array(X):
+            return X.rechunk({1: -1}).map_blocks(
+                lambda block: self.score_samples(np.asarray(block)),
+                drop_axis=1,
+                dtype=np.float64,
+            )
+        if isinstance(X, np.memmap):
+            return np.concatenate(
+                [
+                    self._score(check_fitted_input(self, X[s : s + self.chunk_size]))
+                    for s in range(0, X.shape[0], self.chunk_size)
+                ]
+            )
+        return self._score(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for novel rows."""
+        return self.score_samples(X) - self.offset_
+
+    def is_novel(self, X):
+        """Whether each row is flagged as novel."""
+        return self.decision_function(X) < 0
+
+    def conformal_p_values(self, X):
+        """Conformal p-value of each row being an inlier ('auto' only).
+
+        Small values are evidence of novelty; ``is_novel`` is
+        ``p-value <= alpha``.
+        """
+        check_is_fitted(self)
+        if self.calibration_scores_ is None:
+            raise ValueError(
+                "Conformal p-values need contamination='auto' (held-out "
+                "calibration rows)."
+            )
+        return conformal_p_values(self.score_samples(X), self.calibration_scores_)
+
+    def _class_log_densities(self, X):
+        """``log pi_c + log p_c(x)`` per known class, shape (n_samples, n_classes)."""
+        return self._score(X, self._class_mixture, per_class=True)
+
+    def predict_proba(self, X):
+        """Posterior of each known class (ignoring novelty)."""
+        X = check_fitted_input(self, self._validated(X))
+        log_class = self._class_log_densities(X)
+        return np.exp(log_class - logsumexp(log_class, axis=1, keepdims=True))
+
+    def predict(self, X):
+        """Known class of each row, or `novelty_label` for novel rows."""
+        X = check_fitted_input(self, self._validated(X))
+        log_class = self._class_log_densities(X)
+        if self.global_mixture_ is None:
+            scores = logsumexp(log_class, axis=1)
+        else:
+            scores = np.asarray(self._score(X))
+        labels = self.classes_[np.argmax(log_class, axis=1)]
+        novel = scores < self.offset_
+        if novel.any():
+            if np.asarray([self.novelty_label]).dtype.kind != labels.dtype.kind:
+                labels = labels.astype(object)
+            labels[novel] = self.novelty_label
+        return labels
+
+    def drift(self, X):
+        """Has the score distribution moved? KS test of a batch against the
+        reference scores (calibration rows, or a sample of training rows).
+
+        Returns
+        -------
+        DriftResult
+        """
+        scores = np.asarray(self.score_samples(X))
+        test = ks_2samp(scores, self.reference_scores_)
+        return DriftResult(
+            float(test.statistic), float(test.pvalue), scores.size,
+            self.reference_scores_.size,
+        )  # fmt: skip
+
+    def score(self, X, y):
+        """Open-set accuracy: novel rows count as right when `y` holds
+        `novelty_label` for them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        accuracy : float
+        """
+        y = column_or_1d(y).astype(object)
+        return float(np.mean(self.predict(X).astype(object) == y))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+def _group_logsumexp(log_prob, owner):
+    """Per-class ``logsumexp`` over each class's components."""
+    n_classes = owner.max() + 1
+    out = np.empty((log_prob.shape[0], n_classes))
+    for c in range(n_classes):
+        out[:, c] = logsumexp(log_prob[:, owner == c], axis=1)
+    return out
+
+
+def _updated_copy(mixture, X):
+    """A copy of a fitted mixture after one incremental EM step on `X`."""
+    import copy
+
+    updated = copy.deepcopy(mixture)
+    if len(X):
+        updated.partial_fit(X)
+    return updated
+
+
+def _is_dask_array(X):
+    return type(X).__module__.split(".")[0] == "dask"
