@@ -26,6 +26,11 @@ from ..utils import (
 )
 
 DENSITIES = ("per_class", "global")
+# Candidates for covariance_type="auto" ('tied' is per class the same as 'full').
+SELECTED_COVARIANCE_TYPES = ("full", "diag", "spherical")
+# reg_covar="auto": these fractions of the mean feature variance.
+RELATIVE_REG_COVAR_GRID = (1e-6, 1e-3, 1e-2, 1e-1)
+VALIDATION_SIZE = 0.25
 
 
 class DriftResult(NamedTuple):
@@ -139,7 +144,18 @@ class OpenSetGMMDetector(BaseEstimator):
     ----------
     n_components : sequence of int, default=(1, 2, 3, 4, 5)
         Candidates for each class's mixture (and the global one).
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : {'auto', 'full', 'tied', 'diag', 'spherical'}, \
+            default='auto'
+        'auto' chooses among full, diag and spherical (with `reg_covar`) by
+        the log-likelihood of a stratified 25% validation split of the fitting
+        rows; the mixtures are then refitted on all fitting rows. Calibration
+        rows take no part, so the conformal guarantee holds.
+    reg_covar : 'auto' or float, default='auto'
+        Added to covariance diagonals. 'auto' chooses among 1e-6, 1e-3, 1e-2
+        and 1e-1 times the mean feature variance, jointly with
+        `covariance_type`. Few rows per class in many dimensions need far more
+        than GaussianMixture's 1e-6: on the leave-one-class-out benchmark,
+        full covariances with 1e-6 lost 0.10 AUROC on wine and digits.
     density : {'per_class', 'global'}, default='per_class'
         Novelty score from the class-conditional mixtures or from one mixture
         of all known rows.
@@ -155,13 +171,18 @@ class OpenSetGMMDetector(BaseEstimator):
     n_reference : int, default=10000
         Training (or calibration) scores kept as the reference distribution
         for :meth:`drift` and for re-thresholding after :meth:`partial_fit`.
-    tol, reg_covar, max_iter, n_init, random_state, backend
+    tol, max_iter, n_init, random_state, backend
         Passed to every :class:`~skmix.mixture.GaussianMixture`.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     class_priors_ : ndarray of shape (n_classes,)
+    covariance_type_, reg_covar_ : str, float
+        The chosen covariance type and (absolute) regularisation.
+    selection_results_ : list of tuple or None
+        ``(covariance_type, reg_covar, validation mean log-likelihood)`` per
+        candidate, when there was a choice.
     class_mixtures_ : list of GaussianMixture
     global_mixture_ : GaussianMixture or None
     offset_ : float
@@ -193,7 +214,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self,
         n_components=(1, 2, 3, 4, 5),
         *,
-        covariance_type="full",
+        covariance_type="auto",
         density="per_class",
         contamination="auto",
         alpha=0.05,
@@ -202,7 +223,7 @@ class OpenSetGMMDetector(BaseEstimator):
         chunk_size=65536,
         n_reference=10000,
         tol=1e-3,
-        reg_covar=1e-6,
+        reg_covar="auto",
         max_iter=100,
         n_init=1,
         random_state=None,
@@ -235,22 +256,22 @@ class OpenSetGMMDetector(BaseEstimator):
         )
         check_param_int(self.chunk_size, "chunk_size", 1)
         check_param_int(self.n_reference, "n_reference", 1)
+        check_param_option(
+            self.covariance_type, "covariance_type", ("auto", *COVARIANCE_TYPES)
+        )
+        if not (isinstance(self.reg_covar, str) and self.reg_covar == "auto"):
+            check_param_float(self.reg_covar, "reg_covar", 0.0)
 
     def _candidate_components(self):
         return _check_n_components(self.n_components)
 
-    def _selector(self, random_state):
-        covariance_types = (
-            COVARIANCE_TYPES
-            if self.covariance_type == "auto"
-            else (self.covariance_type,)
-        )
+    def _selector(self, random_state, covariance_type, reg_covar):
         return GaussianMixtureSelector(
             self.n_components,
-            covariance_types,
+            (covariance_type,),
             "bic",
             tol=self.tol,
-            reg_covar=self.reg_covar,
+            reg_covar=reg_covar,
             max_iter=self.max_iter,
             n_init=self.n_init,
             random_state=random_state,
@@ -273,7 +294,7 @@ class OpenSetGMMDetector(BaseEstimator):
         return y
 
     # ------------------------------------------------------------- fit
-    def _fit_mixtures(self, X, codes, classes, seed):
+    def _fit_mixtures(self, X, codes, classes, seed, covariance_type, reg_covar):
         mixtures = []
         for c in range(len(classes)):
             rows = X[codes == c]
@@ -283,11 +304,64 @@ class OpenSetGMMDetector(BaseEstimator):
                     f"Class {classes[c]!r} has {len(rows)} training row(s), "
                     f"fewer than the smallest number of components ({smallest})."
                 )
-            mixtures.append(self._selector(seed).fit(rows).best_estimator_)
+            selector = self._selector(seed, covariance_type, reg_covar)
+            mixtures.append(selector.fit(rows).best_estimator_)
         global_mixture = None
         if self.density == "global":
-            global_mixture = self._selector(seed).fit(X).best_estimator_
+            selector = self._selector(seed, covariance_type, reg_covar)
+            global_mixture = selector.fit(X).best_estimator_
         return mixtures, global_mixture
+
+    def _candidate_settings(self, X):
+        """(covariance type, absolute reg_covar) pairs to choose among."""
+        types = (
+            SELECTED_COVARIANCE_TYPES
+            if self.covariance_type == "auto"
+            else (self.covariance_type,)
+        )
+        if isinstance(self.reg_covar, str):
+            # Relative to the data's scale, unlike GaussianMixture's absolute
+            # reg_covar: the same grid serves raw and standardised features.
+            scale = float(np.mean(np.var(X, axis=0))) or 1.0
+            regs = [r * scale for r in RELATIVE_REG_COVAR_GRID]
+        else:
+            regs = [self.reg_covar]
+        return [(t, r) for t in types for r in regs]
+
+    def _select_settings(self, X, codes, classes, seed):
+        """Pick covariance type and regularisation by the log-likelihood of a
+        stratified validation split (a share of the fitting rows)."""
+        settings = self._candidate_settings(X)
+        if len(settings) == 1:
+            return settings[0], None
+        counts = np.bincount(codes)
+        if counts.min() < 2 * min(self._candidate_components()) + 1:
+            return settings[0], None  # too few rows per class to hold any out
+        train, validation = train_test_split(
+            np.arange(len(codes)),
+            test_size=VALIDATION_SIZE,
+            stratify=codes if len(classes) > 1 else None,
+            random_state=seed,
+        )
+        rows = []
+        for covariance_type, reg_covar in settings:
+            try:
+                mixtures, global_mixture = self._fit_mixtures(
+                    X[train], codes[train], classes, seed, covariance_type, reg_covar
+                )
+            except ValueError:
+                rows.append((covariance_type, reg_covar, -np.inf))
+                continue
+            priors = np.bincount(codes[train], minlength=len(classes)) / len(train)
+            density = (
+                stack_mixtures([global_mixture], [1.0])
+                if global_mixture is not None
+                else stack_mixtures(mixtures, priors)
+            )
+            score = float(np.mean(self._score(X[validation], density)))
+            rows.append((covariance_type, reg_covar, score))
+        best = max(range(len(rows)), key=lambda i: rows[i][2])
+        return rows[best][:2], rows
 
     def fit(self, X, y):
         """Fit one mixture per known class and set the novelty threshold.
@@ -322,9 +396,13 @@ class OpenSetGMMDetector(BaseEstimator):
                 stratify=codes if len(classes) > 1 else None,
                 random_state=seed,
             )
-        mixtures, global_mixture = self._fit_mixtures(
+        (covariance_type, reg_covar), selection = self._select_settings(
             X_checked[fit_rows], codes[fit_rows], classes, seed
         )
+        mixtures, global_mixture = self._fit_mixtures(
+            X_checked[fit_rows], codes[fit_rows], classes, seed, covariance_type,
+            reg_covar,
+        )  # fmt: skip
         counts = np.bincount(codes[fit_rows], minlength=len(classes)).astype(float)
         reference_rows = calibration_rows if auto else fit_rows
         if len(reference_rows) > self.n_reference:
@@ -332,6 +410,9 @@ class OpenSetGMMDetector(BaseEstimator):
 
         # Everything that can fail has run: set the fitted state.
         self.classes_ = classes
+        self.covariance_type_ = covariance_type
+        self.reg_covar_ = reg_covar
+        self.selection_results_ = selection
         self.class_mixtures_ = mixtures
         self.global_mixture_ = global_mixture
         self.class_counts_ = counts

@@ -1,0 +1,227 @@
+"""OpenSetGMMDetector: conformal guarantee, scoring paths, persistence, errors."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+from skmix.novelty import OpenSetGMMDetector
+from skmix.novelty._open_set import conformal_p_values, conformal_threshold
+
+from .._helpers import CPU_BACKENDS
+
+CENTRES = np.array([[0.0, 0.0], [6.0, 0.0], [3.0, 5.0]])
+
+
+def _known(n_per_class=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(c, [1.0, 0.6], (n_per_class, 2)) for c in CENTRES])
+    return X, np.repeat([0, 1, 2], n_per_class)
+
+
+def test_conformal_threshold_and_p_values_by_brute_force():
+    rng = np.random.default_rng(0)
+    calibration = rng.normal(size=99)
+    scores = np.r_[rng.normal(size=500), calibration[:5]]
+    p = conformal_p_values(scores, calibration)
+    expected = [(1 + np.sum(calibration <= s)) / 100 for s in scores]
+    np.testing.assert_allclose(p, expected)
+    for alpha in (0.01, 0.05, 0.2, 0.5):
+        threshold = conformal_threshold(calibration, alpha)
+        np.testing.assert_array_equal(scores <= threshold, p <= alpha)
+    assert conformal_threshold(calibration, 0.005) == -np.inf
+
+
+def test_false_alarm_rate_is_at_most_alpha_on_fresh_inliers():
+    # The split-conformal guarantee holds on average over calibration draws:
+    # E[false-alarm rate] = floor(alpha (n + 1)) / (n + 1) <= alpha, here with
+    # n = 300 calibration rows; the mean of 20 runs has a s.d. of about 0.004.
+    alpha, rates = 0.1, []
+    for seed in range(20):
+        X, y = _known(500, seed)
+        detector = OpenSetGMMDetector(
+            (1, 2), covariance_type="full", reg_covar=1e-6, alpha=alpha,
+            random_state=seed,
+        )  # fmt: skip
+        X_new, _ = _known(2000, seed + 100)
+        rates.append(detector.fit(X, y).is_novel(X_new).mean())
+    assert np.mean(rates) <= alpha + 0.012
+    assert np.mean(rates) >= alpha - 0.02  # calibrated, not needlessly strict
+
+
+def test_float_contamination_flags_that_share_of_training_rows():
+    X, y = _known()
+    detector = OpenSetGMMDetector(contamination=0.1, random_state=0).fit(X, y)
+    assert detector.is_novel(X).mean() == pytest.approx(0.1, abs=0.01)
+    assert detector.calibration_scores_ is None
+    with pytest.raises(ValueError, match="contamination='auto'"):
+        detector.conformal_p_values(X)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_predictions_match_scipy_class_conditional_densities(backend):
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0, backend=backend).fit(X, y)
+    rng = np.random.default_rng(1)
+    X_new = rng.uniform(-4, 10, (300, 2))
+    log_class = np.column_stack(
+        [
+            np.log(prior)
+            + logsumexp(
+                [
+                    np.log(w) + multivariate_normal(m, c).logpdf(X_new)
+                    for w, m, c in zip(
+                        mixture.weights_,
+                        mixture.means_,
+                        _full(mixture.covariances_, mixture.covariance_type, 2),
+                        strict=True,
+                    )  # fmt: skip
+                ],
+                axis=0,
+            )
+            for prior, mixture in zip(
+                detector.class_priors_, detector.class_mixtures_, strict=True
+            )
+        ]
+    )
+    np.testing.assert_allclose(
+        detector.score_samples(X_new), logsumexp(log_class, axis=1), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        detector.predict_proba(X_new),
+        np.exp(log_class - logsumexp(log_class, axis=1, keepdims=True)),
+        atol=1e-12,
+    )
+    expected = np.where(
+        logsumexp(log_class, axis=1) < detector.offset_, -1, np.argmax(log_class, 1)
+    )
+    np.testing.assert_array_equal(detector.predict(X_new), expected)
+    np.testing.assert_allclose(
+        detector.decision_function(X_new),
+        detector.score_samples(X_new) - detector.offset_,
+    )
+
+
+def _full(covariances, covariance_type, n_features):
+    if covariance_type == "full":
+        return covariances
+    if covariance_type == "diag":
+        return [np.diag(c) for c in covariances]
+    return [np.eye(n_features) * c for c in covariances]
+
+
+def test_novel_rows_get_the_novelty_label_and_known_rows_their_class():
+    X, y = _known()
+    names = np.array(["a", "b", "c"])[y]
+    detector = OpenSetGMMDetector(random_state=0).fit(X, names)
+    predicted = detector.predict(np.array([[0.1, 0.0], [6.0, 0.2], [30.0, -30.0]]))
+    assert predicted.tolist() == ["a", "b", -1]
+    assert detector.score(X, names) > 0.9
+
+
+def test_chunked_memmap_and_in_memory_scores_agree(tmp_path):
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0, chunk_size=64).fit(X, y)
+    whole = OpenSetGMMDetector(random_state=0).fit(X, y).score_samples(X)
+    np.testing.assert_array_equal(detector.score_samples(X), whole)
+    mapped = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", shape=X.shape)
+    mapped[:] = X
+    np.testing.assert_array_equal(detector.score_samples(mapped), whole)
+
+
+def test_dask_arrays_are_scored_lazily_by_block():
+    da = pytest.importorskip("dask.array")
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    lazy = detector.score_samples(da.from_array(X, chunks=(100, 1)))
+    assert type(lazy).__module__.startswith("dask")
+    np.testing.assert_array_equal(lazy.compute(), detector.score_samples(X))
+
+
+def test_partial_fit_updates_priors_models_and_threshold():
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    before = [m.means_.copy() for m in detector.class_mixtures_]
+    counts = detector.class_counts_.copy()
+    rng = np.random.default_rng(3)
+    batch = rng.normal(CENTRES[1] + 0.5, [1.0, 0.6], (200, 2))
+    detector.partial_fit(batch, np.ones(200, dtype=int))
+    np.testing.assert_array_equal(detector.class_counts_, counts + [0, 200, 0])
+    np.testing.assert_array_equal(detector.class_mixtures_[0].means_, before[0])
+    assert not np.allclose(detector.class_mixtures_[1].means_, before[1])
+    with pytest.raises(ValueError, match="not seen in fit"):
+        detector.partial_fit(batch, np.full(200, 7))
+
+
+def test_drift_statistic():
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    same, _ = _known(300, seed=5)
+    assert detector.drift(same).pvalue > 0.01
+    shifted = same + [1.5, 0.0]
+    result = detector.drift(shifted)
+    assert result.pvalue < 1e-6 and result.statistic > 0.2
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
+def test_persisted_model_scores_identically(how, tmp_path):
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    path = tmp_path / "model"
+    if how == "pickle":
+        loaded = pickle.loads(pickle.dumps(detector))
+    elif how == "joblib":
+        joblib.dump(detector, path)
+        loaded = joblib.load(path)
+    else:
+        sio = pytest.importorskip("skops.io")
+        sio.dump(detector, path)
+        loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
+    np.testing.assert_array_equal(loaded.predict(X), detector.predict(X))
+
+
+def test_global_density_option():
+    X, y = _known()
+    detector = OpenSetGMMDetector(density="global", random_state=0).fit(X, y)
+    assert detector.global_mixture_ is not None
+    assert detector.predict([[40.0, 40.0]]).tolist() == [-1]
+    assert detector.predict([[6.0, 0.0]]).tolist() == [1]
+
+
+def test_auto_selection_records_every_candidate():
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    assert len(detector.selection_results_) == 12
+    best = max(detector.selection_results_, key=lambda row: row[2])
+    assert (detector.covariance_type_, detector.reg_covar_) == best[:2]
+
+
+@pytest.mark.parametrize(
+    "X, y, params, match",
+    [
+        (np.ones((5, 2)), None, {}, "requires y"),
+        (np.r_[np.zeros((4, 2)), np.ones((1, 2))], [0, 0, 0, 0, 1], {}, "at least 2"),
+        (np.random.default_rng(0).random((8, 2)), [0] * 6 + [1] * 2,
+         {"n_components": (3,), "contamination": 0.1}, "fewer than the smallest"),
+        ([[0.0, np.nan], [1.0, 1.0]], [0, 1], {}, "NaN"),
+        (np.ones((5, 2)), [0, 1, 0, 1, 0], {"alpha": 1.5}, "alpha"),
+    ],
+)  # fmt: skip
+def test_bad_input(X, y, params, match):
+    with pytest.raises(ValueError, match=match):
+        OpenSetGMMDetector(**params).fit(X, y)
+
+
+def test_failed_fit_and_bad_scoring_input_leave_the_model_untouched():
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    before = detector.score_samples(X)
+    with pytest.raises(ValueError):
+        detector.fit(X[:3], [0, 1, 2])
+    with pytest.raises(ValueError, match="features"):
+        detector.score_samples(np.ones((3, 5)))
+    np.testing.assert_array_equal(detector.score_samples(X), before)
