@@ -13,7 +13,7 @@ from .._math import (
     full_covariances,
     precision_cholesky_from_covariances,
 )
-from ..utils import check_param_int, record_input_features
+from ..utils import check_param_int, check_target_given, record_input_features
 from ..utils._validation import FLOAT_DTYPES
 from ._gaussian_mixture import GaussianMixture
 
@@ -200,11 +200,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         -------
         self : GaussianMixtureRegressor
         """
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, "
-                "but the target y is None."
-            )
+        check_target_given(self, y)
         X_checked, y_checked = check_X_y(
             X, y, dtype=list(FLOAT_DTYPES), multi_output=True, y_numeric=True
         )

@@ -18,6 +18,7 @@ from ..mixture import GaussianMixtureSelector
 from ..mixture._selection import _check_n_components
 from ..utils import (
     check_fitted_input,
+    check_label_vector,
     check_param_float,
     check_param_int,
     check_param_option,
@@ -279,17 +280,7 @@ class OpenSetGMMDetector(BaseEstimator):
         )
 
     def _check_labels(self, y, n_samples):
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, "
-                "but the target y is None."
-            )
-        y = column_or_1d(y, warn=True)
-        if y.shape[0] != n_samples:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: {n_samples} and "
-                f"{y.shape[0]}."
-            )
+        y = check_label_vector(self, y, n_samples)
         check_classification_targets(y)
         return y
 

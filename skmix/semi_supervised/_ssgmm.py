@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -25,6 +25,7 @@ from .._math import (
 )
 from ..utils import (
     check_fitted_input,
+    check_label_vector,
     check_param_float,
     check_param_int,
     check_param_option,
@@ -267,17 +268,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         check_param_int(self.max_iter, "max_iter", 1)
 
     def _check_labels(self, y, n_samples):
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, "
-                "but the target y is None."
-            )
-        y = column_or_1d(y, warn=True)
-        if y.shape[0] != n_samples:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: {n_samples} and "
-                f"{y.shape[0]}."
-            )
+        y = check_label_vector(self, y, n_samples)
         unlabelled = unlabelled_mask(y, self.unlabelled_label)
         if unlabelled.all():
             raise ValueError(

@@ -2,20 +2,24 @@
 
 from ._validation import (
     check_fitted_input,
+    check_label_vector,
     check_param_array,
     check_param_float,
     check_param_int,
     check_param_option,
     check_samples,
+    check_target_given,
     record_input_features,
 )
 
 __all__ = [
     "check_fitted_input",
+    "check_label_vector",
     "check_param_array",
     "check_param_float",
     "check_param_int",
     "check_param_option",
     "check_samples",
+    "check_target_given",
     "record_input_features",
 ]

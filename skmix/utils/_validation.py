@@ -7,7 +7,7 @@ release behaves the same.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array, check_scalar
+from sklearn.utils import check_array, check_scalar, column_or_1d
 from sklearn.utils.validation import validate_data
 
 from .._backend import is_cupy_array
@@ -134,3 +134,24 @@ def check_param_array(value, name, shape):
             f"but got {array.shape}."
         )
     return array
+
+
+def check_target_given(estimator, y):
+    """Raise scikit-learn's error for a supervised fit called without y."""
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be passed, "
+            "but the target y is None."
+        )
+
+
+def check_label_vector(estimator, y, n_samples):
+    """A 1-D label vector with one label per row of X."""
+    check_target_given(estimator, y)
+    y = column_or_1d(y, warn=True)
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: {n_samples} and "
+            f"{y.shape[0]}."
+        )
+    return y
