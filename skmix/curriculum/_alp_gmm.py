@@ -119,10 +119,10 @@ class ALPGMMTeacher:
     ----------
     n_episodes_ : int
         Episodes told so far.
-    tasks_ : ndarray of shape (n_episodes_, n_task_dims)
-    rewards_ : ndarray of shape (n_episodes_,)
+    tasks_ : ndarray of shape (`n_episodes_`, n_task_dims)
+    rewards_ : ndarray of shape (`n_episodes_`,)
         As told (before any rescaling).
-    alps_ : ndarray of shape (n_episodes_,)
+    alps_ : ndarray of shape (`n_episodes_`,)
     origins_ : ndarray of int
         Component each asked task was drawn from (-1: uniform).
     mixture_ : TaskMixture or None

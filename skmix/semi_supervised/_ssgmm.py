@@ -171,7 +171,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
     n_known_classes_ : int
     n_novel_classes_ : int
     n_components_ : int
-    component_classes_ : ndarray of shape (n_components_,)
+    component_classes_ : ndarray of shape (`n_components_`,)
         Index into ``classes_`` of the class each component belongs to.
     weights_, means_, covariances_, precisions_cholesky_ : ndarray
         Mixture parameters, as in :class:`~skmix.mixture.GaussianMixture`.
