@@ -1,5 +1,6 @@
 """Open-set recognition with class-conditional Gaussian mixtures."""
 
+import copy
 import math
 from typing import NamedTuple
 
@@ -653,8 +654,6 @@ def _group_logsumexp(log_prob, owner):
 
 def _updated_copy(mixture, X):
     """A copy of a fitted mixture after one incremental EM step on `X`."""
-    import copy
-
     updated = copy.deepcopy(mixture)
     if len(X):
         updated.partial_fit(X)
