@@ -522,10 +522,10 @@ class _SplitMergeSearch:
     def round(self, state, rng):
         """One round of split and merge proposals; returns the new state."""
         params, X = self.params, self.X
-        rows_of = self._novel_rows(state)
+        all_rows_of = self._novel_rows(state)
         # Drop novel components that explain almost nothing.
         rows_of = {
-            k: r for k, r in rows_of.items() if r.size >= params.min_cluster_size
+            k: r for k, r in all_rows_of.items() if r.size >= params.min_cluster_size
         }
         record = {"n_components_before": int(state.component_classes.size),
                   "splits": [], "merges": []}  # fmt: skip
@@ -572,7 +572,7 @@ class _SplitMergeSearch:
                 new_groups.append(np.concatenate([rows_of[k], rows_of[j]]))
         kept_novel = [rows_of[k] for k in rows_of if k not in moved]
         novel_groups = kept_novel + new_groups
-        dropped = len(self._novel_rows(state)) - len(rows_of)
+        dropped = len(all_rows_of) - len(rows_of)
         record["n_dropped"] = dropped
         if not moved and not dropped:
             record["n_components_after"] = record["n_components_before"]
