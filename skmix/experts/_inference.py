@@ -1,0 +1,234 @@
+"""Parameter vectors, per-subject scores and covariance of the estimates.
+
+Standard errors come from the observed information ``-H``, the Hessian of the
+log-likelihood at the estimate, found by central differences of the analytic
+total score; robust (sandwich, Huber-White) errors use
+``H^-1 (sum_i s_i s_i') H^-1`` with per-subject scores ``s_i``.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ._curves import GrowthCurve
+from ._likelihood import ExpertParams, class_scores, e_step, gating_log_proba
+
+
+class ParameterLayout:
+    """Order and names of the free parameters as one flat vector.
+
+    Per class ``k``: factor means, expert coefficients, random-effect
+    (co)variances (lower triangle; diagonal for 'diag'; once for all classes
+    when 'tied'), residual variance, curve parameters. Then the gating
+    coefficients of classes 2..K (class 1 is the reference).
+    """
+
+    def __init__(self, curve, n_classes, n_expert, n_gating, random_effects,
+                 expert_names, gating_names):  # fmt: skip
+        self.curve = curve
+        self.n_classes = n_classes
+        self.n_factors = curve.n_factors
+        self.n_expert = n_expert
+        self.n_gating = n_gating
+        self.random_effects = random_effects
+        self.expert_names = list(expert_names)
+        self.gating_names = list(gating_names)
+        q = self.n_factors
+        if random_effects in ("full", "tied"):
+            self.psi_index = np.tril_indices(q)
+        elif random_effects == "diag":
+            self.psi_index = (np.arange(q), np.arange(q))
+        else:
+            self.psi_index = (np.empty(0, int), np.empty(0, int))
+        self._names = self._build_names(expert_names, gating_names)
+
+    @property
+    def n_psi(self):
+        return len(self.psi_index[0])
+
+    def _psi_names(self):
+        names = self.curve.factor_names
+        return [
+            f"var({names[a]})" if a == b else f"cov({names[b]},{names[a]})"
+            for a, b in zip(*self.psi_index, strict=True)
+        ]
+
+    def _build_names(self, expert_names, gating_names):
+        """(class, block, term) of every free parameter, in vector order."""
+        rows = []
+        factors = self.curve.factor_names
+        for k in range(self.n_classes):
+            c = k + 1
+            rows += [(c, "mean", f) for f in factors]
+            rows += [(c, "expert", f"{f}~{x}") for f in factors for x in expert_names]
+            if self.random_effects in ("full", "diag"):
+                rows += [(c, "covariance", n) for n in self._psi_names()]
+            rows.append((c, "residual", "residual_variance"))
+            rows += [(c, "curve", n) for n in self.curve.nonlinear_names]
+        if self.random_effects == "tied":
+            rows += [("all", "covariance", n) for n in self._psi_names()]
+        for k in range(1, self.n_classes):
+            rows += [(k + 1, "gating", g) for g in ("intercept", *gating_names)]
+        return rows
+
+    @property
+    def names(self):
+        return list(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+    def pack(self, params):
+        parts = []
+        for k in range(self.n_classes):
+            parts += [params.alpha[k], params.B[k].ravel()]
+            if self.random_effects in ("full", "diag"):
+                parts.append(params.psi[k][self.psi_index])
+            parts += [params.theta[k : k + 1], params.phi[k]]
+        if self.random_effects == "tied":
+            parts.append(params.psi[0][self.psi_index])
+        parts.append(params.beta[1:].ravel())
+        return np.concatenate(parts)
+
+    def unpack(self, vector):
+        q, p, K = self.n_factors, self.n_expert, self.n_classes
+        n_nl = self.curve.n_nonlinear
+        alpha, B = np.empty((K, q)), np.empty((K, q, p))
+        psi, theta, phi = np.zeros((K, q, q)), np.empty(K), np.empty((K, n_nl))
+        at = 0
+
+        def take(size):
+            nonlocal at
+            at += size
+            return vector[at - size : at]
+
+        rows, cols = self.psi_index
+        for k in range(K):
+            alpha[k] = take(q)
+            B[k] = take(q * p).reshape(q, p)
+            if self.random_effects in ("full", "diag"):
+                psi[k][rows, cols] = psi[k][cols, rows] = take(self.n_psi)
+            theta[k] = take(1)[0]
+            phi[k] = take(n_nl)
+        if self.random_effects == "tied":
+            psi[:, rows, cols] = psi[:, cols, rows] = take(self.n_psi)
+        beta = np.zeros((K, self.n_gating))
+        beta[1:] = take((K - 1) * self.n_gating).reshape(K - 1, self.n_gating)
+        return ExpertParams(alpha, B, psi, theta, phi, beta)
+
+    def score_matrix(self, data, params):
+        """Per-subject scores ``d log L_i / d vector``, shape (n, n_params)."""
+        terms, resp, _ = e_step(self.curve, data, params)
+        n = len(data.Y)
+        rows, cols = self.psi_index
+        # A symmetric matrix entry off the diagonal appears twice.
+        psi_factor = np.where(rows == cols, 1.0, 2.0)
+        blocks, tied = [], 0.0
+        for k in range(self.n_classes):
+            s = class_scores(self.curve, data, params, k, terms[k],
+                             self.random_effects)  # fmt: skip
+            w = resp[:, k : k + 1]
+            blocks += [
+                w * s["alpha"],
+                w * s["B"].reshape(n, self.n_factors * self.n_expert),
+            ]
+            psi_scores = s["psi"][:, rows, cols] * psi_factor
+            if self.random_effects in ("full", "diag"):
+                blocks.append(w * psi_scores)
+            elif self.random_effects == "tied":
+                tied = tied + w * psi_scores
+            blocks += [w * s["theta"][:, None], w * s["phi"]]
+        if self.random_effects == "tied":
+            blocks.append(tied)
+        proba = np.exp(gating_log_proba(data.Z, params.beta))
+        for k in range(1, self.n_classes):
+            blocks.append((resp[:, k] - proba[:, k])[:, None] * data.Z)
+        return np.column_stack(blocks)
+
+    def gradient(self, data, vector):
+        return self.score_matrix(data, self.unpack(vector)).sum(axis=0)
+
+    def hessian(self, data, vector, relative_step=1e-5):
+        """Central differences of the analytic total score."""
+        size = len(vector)
+        H = np.empty((size, size))
+        for j in range(size):
+            h = relative_step * max(1.0, abs(vector[j]))
+            plus, minus = vector.copy(), vector.copy()
+            plus[j] += h
+            minus[j] -= h
+            H[:, j] = (self.gradient(data, plus) - self.gradient(data, minus)) / (2 * h)
+        return (H + H.T) / 2
+
+
+def original_scale_layout(layout):
+    """Layout of the parameters on the curve's original scale.
+
+    Original-scale covariances are full (a linear map of a diagonal or tied
+    matrix is neither).
+    """
+    renamed = GrowthCurve()
+    renamed.factor_names = layout.curve.original_names
+    renamed.nonlinear_names = layout.curve.nonlinear_names
+    return ParameterLayout(
+        renamed, layout.n_classes, layout.n_expert, layout.n_gating,
+        "none" if layout.random_effects == "none" else "full",
+        layout.expert_names, layout.gating_names,
+    )  # fmt: skip
+
+
+def to_original_scale(layout, original_layout, vector):
+    """Map a fitted parameter vector to the original-scale layout."""
+    params = layout.unpack(vector)
+    A = np.stack([layout.curve.original_scale(phi) for phi in params.phi])
+    return original_layout.pack(
+        params._replace(
+            alpha=np.einsum("kqr,kr->kq", A, params.alpha),
+            B=A @ params.B,
+            psi=A @ params.psi @ A.transpose(0, 2, 1),
+        )
+    )
+
+
+def estimate_covariances(layout, data, params):
+    """Model-based and robust covariance matrices of the free parameters."""
+    vector = layout.pack(params)
+    information = -layout.hessian(data, vector)
+    scores = layout.score_matrix(data, params)
+    try:
+        covariance = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        covariance = np.linalg.pinv(information)
+    robust = covariance @ (scores.T @ scores) @ covariance
+    return covariance, robust
+
+
+def parameter_table(names, estimates, covariance, level=0.95):
+    """Tidy table: class, block, term, estimate, SE, z, p and a Wald CI."""
+    variance = np.diag(covariance)
+    se = np.sqrt(np.where(variance > 0, variance, np.nan))
+    z = estimates / se
+    half = norm.ppf(0.5 + level / 2) * se
+    table = pd.DataFrame(names, columns=["class", "block", "term"])
+    table["estimate"] = estimates
+    table["std_error"] = se
+    table["z"] = z
+    table["p_value"] = 2 * norm.sf(np.abs(z))
+    table["ci_lower"] = estimates - half
+    table["ci_upper"] = estimates + half
+    return table
+
+
+def delta_method(function, vector, covariance, step=1e-6):
+    """Values of ``function(vector)`` and their delta-method covariance."""
+    value = np.asarray(function(vector), dtype=float)
+    jacobian = np.empty((value.size, vector.size))
+    for j in range(vector.size):
+        h = step * max(1.0, abs(vector[j]))
+        plus, minus = vector.copy(), vector.copy()
+        plus[j] += h
+        minus[j] -= h
+        jacobian[:, j] = (np.asarray(function(plus)) - np.asarray(function(minus))) / (
+            2 * h
+        )
+    return value, jacobian @ covariance @ jacobian.T

@@ -1,0 +1,338 @@
+"""Likelihood, EM updates and scores of a mixture of trajectory experts.
+
+Model (Liu & Perera, Psychological Methods 2023). Subject ``i`` belongs to
+latent class ``k`` with multinomial-logit probability
+``pi_ik = softmax(Z_i beta)_k`` (class 0 is the reference, ``beta_0 = 0``).
+Within class ``k`` its growth factors are ``eta_i = alpha_k + B_k x_i + zeta_i``
+with ``zeta_i ~ N(0, Psi_k)``, and its outcomes are
+``y_i = Lambda(t_i; phi_k) eta_i + eps_i`` with ``eps_i ~ N(0, theta_k I)``.
+Marginally ``y_i | k ~ N(Lambda m_ik, Lambda Psi_k Lambda' + theta_k I)``.
+
+Missing waves (full-information likelihood): a missing entry gets a zero
+loading row, a zero residual and unit variance, so it adds nothing to the
+Mahalanobis term or the log-determinant; the ``log 2 pi`` constant counts
+observed entries only.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import softmax
+
+LOG_2PI = np.log(2 * np.pi)
+# Covariance structures of the random growth factors.
+RANDOM_EFFECTS = ("full", "diag", "tied", "none")
+
+
+class TrajectoryData(NamedTuple):
+    """Validated arrays; missing outcomes are zero with ``mask`` False."""
+
+    Y: np.ndarray  # (n, J)
+    mask: np.ndarray  # (n, J) bool, True where observed
+    T: np.ndarray  # (n, J) times (any finite value where missing)
+    X_expert: np.ndarray  # (n, p_e)
+    Z: np.ndarray  # (n, 1 + p_g) gating design with an intercept column
+
+
+class ExpertParams(NamedTuple):
+    """Parameters of a K-class mixture of trajectory experts."""
+
+    alpha: np.ndarray  # (K, q) factor means at x = 0
+    B: np.ndarray  # (K, q, p_e) expert coefficients
+    psi: np.ndarray  # (K, q, q) random-effect covariances (zeros for 'none')
+    theta: np.ndarray  # (K,) residual variances
+    phi: np.ndarray  # (K, n_nonlinear) curve parameters
+    beta: np.ndarray  # (K, 1 + p_g) gating coefficients, beta[0] = 0
+
+
+class ClassTerms(NamedTuple):
+    """Per-subject quantities of one class, reused by E-step and scores."""
+
+    loadings: np.ndarray  # (n, J, q), zero rows where missing
+    factor_means: np.ndarray  # (n, q)
+    residuals: np.ndarray  # (n, J), zero where missing
+    precisions: np.ndarray  # (n, J, J)
+    log_density: np.ndarray  # (n,)
+
+
+def masked_loadings(curve, data, phi):
+    return curve.loadings(data.T, phi) * data.mask[..., None]
+
+
+def class_terms(curve, data, params, k):
+    """Marginal log-density of every subject's outcomes in class ``k``.
+
+    With ``D`` the diagonal residual variances, ``Sigma = D + Lambda Psi
+    Lambda'`` is inverted by Woodbury's identity through the small matrix
+    ``I + Lambda' D^-1 Lambda Psi`` (n_factors squared, and valid for a
+    singular ``Psi``), never the n_waves-square one.
+    """
+    loadings = masked_loadings(curve, data, params.phi[k])
+    factor_means = params.alpha[k] + data.X_expert @ params.B[k].T
+    residuals = data.Y - _apply(loadings, factor_means)
+    inv_diag = np.where(data.mask, 1.0 / params.theta[k], 1.0)
+    scaled = loadings * inv_diag[..., None]  # D^-1 Lambda
+    n_factors = loadings.shape[2]
+    small = np.eye(n_factors) + scaled.transpose(0, 2, 1) @ loadings @ params.psi[k]
+    sign, log_det_small = np.linalg.slogdet(small)
+    if np.any(sign <= 0):
+        raise np.linalg.LinAlgError("Covariance is not positive definite.")
+    correction = params.psi[k] @ np.linalg.solve(small, scaled.transpose(0, 2, 1))
+    precisions = -scaled @ correction
+    diagonal = np.arange(loadings.shape[1])
+    precisions[:, diagonal, diagonal] += inv_diag
+    log_det = log_det_small - np.log(inv_diag).sum(axis=1)
+    mahalanobis = (_apply(precisions, residuals) * residuals).sum(axis=1)
+    n_observed = data.mask.sum(axis=1)
+    log_density = -0.5 * (n_observed * LOG_2PI + log_det + mahalanobis)
+    return ClassTerms(loadings, factor_means, residuals, precisions, log_density)
+
+
+def _apply(matrices, vectors):
+    """Batched matrix-vector products, (n, a, b) x (n, b) -> (n, a)."""
+    return (matrices @ vectors[..., None])[..., 0]
+
+
+def _logsumexp_rows(A):
+    top = A.max(axis=1, keepdims=True)
+    return np.log(np.exp(A - top).sum(axis=1)) + top[:, 0]
+
+
+def gating_log_proba(Z, beta):
+    """Log class probabilities of the multinomial-logit gate, shape (n, K)."""
+    eta = Z @ beta.T
+    return eta - _logsumexp_rows(eta)[:, None]
+
+
+def e_step(curve, data, params):
+    """Class terms, posterior class probabilities and the log-likelihood."""
+    terms = [class_terms(curve, data, params, k) for k in range(len(params.theta))]
+    log_joint = gating_log_proba(data.Z, params.beta) + np.column_stack(
+        [t.log_density for t in terms]
+    )
+    log_norm = _logsumexp_rows(log_joint)
+    resp = np.exp(log_joint - log_norm[:, None])
+    return terms, resp, log_norm
+
+
+def posterior_factors(terms, psi):
+    """Mean (n, q) and covariance (n, q, q) of the growth factors given y."""
+    gain = psi @ terms.loadings.transpose(0, 2, 1) @ terms.precisions  # (n, q, J)
+    mean = terms.factor_means + _apply(gain, terms.residuals)
+    cov = psi - gain @ terms.loadings @ psi
+    return mean, cov
+
+
+def _weighted_least_squares(design, targets, weights):
+    gram = (design * weights[:, None]).T @ design
+    return np.linalg.solve(gram, (design * weights[:, None]).T @ targets)
+
+
+def _expected_residual_ss(curve, data, phi, factor_mean, factor_cov, weights):
+    """E[sum over observed (y - Lambda eta)^2] weighted by class weights.
+
+    Per wave ``(y - l'm)^2 + l'Vl = y^2 - 2 y l'm + l'(V + mm')l``.
+    """
+    loadings = masked_loadings(curve, data, phi)
+    second_moment = factor_cov + factor_mean[:, :, None] * factor_mean[:, None, :]
+    quadratic = ((loadings @ second_moment) * loadings).sum(axis=2)
+    fitted = _apply(loadings, factor_mean)
+    per_subject = (data.Y * (data.Y - 2 * fitted) + quadratic).sum(axis=1)
+    return float(weights @ per_subject)
+
+
+def _update_nonlinear(phi, bounds, objective):
+    """Decrease ``objective(phi)`` coordinate-wise (a generalised M-step).
+
+    A safeguarded Newton step with finite-difference derivatives, which is
+    all EM needs (any decrease keeps it monotone); a bounded Brent search
+    where the objective is not locally convex.
+    """
+    phi = phi.copy()
+    for j, (low, high) in enumerate(bounds):
+
+        def along(value, j=j):
+            trial = phi.copy()
+            trial[j] = value
+            return objective(trial)
+
+        current = along(phi[j])
+        h = 1e-4 * (high - low)
+        x = min(max(phi[j], low + h), high - h)
+        plus, minus, centre = along(x + h), along(x - h), along(x)
+        curvature = (plus - 2 * centre + minus) / h**2
+        candidate = None
+        if curvature > 0:
+            step = -(plus - minus) / (2 * h) / curvature
+            step = np.clip(step, -0.1 * (high - low), 0.1 * (high - low))
+            for _ in range(8):
+                trial = min(max(x + step, low), high)
+                if along(trial) < current:
+                    candidate = trial
+                    break
+                step /= 2
+        if candidate is None:
+            found = minimize_scalar(
+                along, bounds=(low, high), method="bounded",
+                options={"xatol": 1e-6 * (high - low)},
+            )  # fmt: skip
+            if found.fun < current:
+                candidate = found.x
+        if candidate is not None:
+            phi[j] = candidate
+    return phi
+
+
+def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
+    """Expert parameters maximising the expected complete-data likelihood.
+
+    With random effects the complete data include the growth factors: their
+    posterior moments give closed-form means, coefficients and covariances,
+    and the curve parameters minimise the expected residual sum of squares
+    (profiling out the residual variance). Without random effects the experts
+    are weighted least squares of the outcomes on ``Lambda kron [1, x]``.
+    """
+    n_classes, n_factors = params.alpha.shape
+    design = np.column_stack([np.ones(len(data.Y)), data.X_expert])
+    n_observed = data.mask.sum(axis=1)
+    alpha, B = np.empty_like(params.alpha), np.empty_like(params.B)
+    psi, theta, phi = np.empty_like(params.psi), np.empty(n_classes), params.phi.copy()
+    for k in range(n_classes):
+        weights = resp[:, k]
+        if random_effects == "none":
+
+            def profile(phi_k, weights=weights):
+                return _regression_experts(curve, data, phi_k, design, weights)[1]
+
+            if bounds:
+                phi[k] = _update_nonlinear(phi[k], bounds, profile)
+            coef, rss = _regression_experts(curve, data, phi[k], design, weights)
+            psi[k] = 0.0
+        else:
+            mean, cov = posterior_factors(terms[k], params.psi[k])
+            coef = _weighted_least_squares(design, mean, weights)
+            centred = mean - design @ coef
+            psi[k] = (
+                (centred * weights[:, None]).T @ centred
+                + np.einsum("n,nqr->qr", weights, cov)
+            ) / weights.sum()
+
+            def profile(phi_k, mean=mean, cov=cov, weights=weights):
+                return _expected_residual_ss(curve, data, phi_k, mean, cov, weights)
+
+            if bounds:
+                phi[k] = _update_nonlinear(phi[k], bounds, profile)
+            rss = profile(phi[k])
+        alpha[k], B[k] = coef[0], coef[1:].T
+        theta[k] = rss / (weights @ n_observed)
+    if random_effects == "diag":
+        psi = np.einsum("kqq->kq", psi)[:, :, None] * np.eye(n_factors)
+    elif random_effects == "tied":
+        shares = resp.sum(axis=0) / resp.sum()
+        psi[:] = np.einsum("k,kqr->qr", shares, psi)
+    return alpha, B, psi, theta, phi
+
+
+def _regression_experts(curve, data, phi, design, weights):
+    """Weighted least squares of outcomes on loadings x [1, x]; (coef, RSS)."""
+    loadings = masked_loadings(curve, data, phi)
+    n, n_waves, n_factors = loadings.shape
+    rows = (loadings[:, :, :, None] * design[:, None, None, :]).reshape(n * n_waves, -1)
+    row_weights = (weights[:, None] * data.mask).ravel()
+    flat = _weighted_least_squares(rows, data.Y.ravel(), row_weights)
+    rss = float(row_weights @ (data.Y.ravel() - rows @ flat) ** 2)
+    return flat.reshape(n_factors, design.shape[1]).T, rss
+
+
+def m_step_gating(Z, resp, beta, max_iter=25, tol=1e-10):
+    """Multinomial logit on soft class labels by damped Newton steps."""
+    n_classes = resp.shape[1]
+    if n_classes == 1:
+        return np.zeros_like(beta)
+    if Z.shape[1] == 1:
+        log_share = np.log(np.maximum(resp.mean(axis=0), np.finfo(float).tiny))
+        return (log_share - log_share[0])[:, None]
+    beta = beta.copy()
+    total = resp.sum(axis=1)
+
+    def objective(b):
+        return -float(np.sum(resp * gating_log_proba(Z, b)))
+
+    value = objective(beta)
+    for _ in range(max_iter):
+        proba = softmax(Z @ beta.T, axis=1)
+        gradient = ((resp - proba * total[:, None])[:, 1:].T @ Z).ravel()
+        hessian = gating_information(Z, proba[:, 1:], total)
+        step = np.linalg.solve(hessian, gradient)
+        for _ in range(30):
+            trial = beta.copy()
+            trial[1:] += step.reshape(n_classes - 1, -1)
+            trial_value = objective(trial)
+            if trial_value <= value:
+                break
+            step = step / 2
+        else:
+            break
+        beta, decrease, value = trial, value - trial_value, trial_value
+        if decrease <= tol * max(1.0, abs(value)):
+            break
+    return beta
+
+
+def gating_information(Z, proba, weights):
+    """Fisher information of the non-reference gating coefficients.
+
+    ``proba``: (n, K-1) probabilities of the non-reference classes.
+    """
+    n_free = proba.shape[1]
+    blocks = np.empty((n_free, Z.shape[1], n_free, Z.shape[1]))
+    for a in range(n_free):
+        for b in range(n_free):
+            w = weights * proba[:, a] * ((a == b) - proba[:, b])
+            blocks[a, :, b, :] = (Z * w[:, None]).T @ Z
+    size = n_free * Z.shape[1]
+    return blocks.reshape(size, size) + 1e-10 * np.eye(size)
+
+
+def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
+    """Per-subject gradients of ``log f_k(y_i)`` for class ``k``'s parameters.
+
+    Returns a dict of arrays: ``alpha`` (n, q), ``B`` (n, q, p_e), ``psi``
+    (n, q, q) (the symmetric-matrix gradient, ``d l = tr(G dPsi)``),
+    ``theta`` (n,), ``phi`` (n, n_nonlinear). Uses the standard result
+    ``d log N(y; mu, S) = u' d mu + tr(G dS)`` with ``u = S^-1 (y - mu)`` and
+    ``G = (u u' - S^-1) / 2``.
+    """
+    u = np.einsum("njl,nl->nj", terms.precisions, terms.residuals)
+    G = 0.5 * (u[:, :, None] * u[:, None, :] - terms.precisions)
+    d_means = np.einsum("njq,nj->nq", terms.loadings, u)
+    scores = {
+        "alpha": d_means,
+        "B": d_means[:, :, None] * data.X_expert[:, None, :],
+        # Missing entries have unit variance and zero residual (G_jj = -1/2
+        # there), which belongs to no parameter.
+        "theta": (np.einsum("njj->nj", G) * data.mask).sum(axis=1),
+    }
+    scores["psi"] = (
+        terms.loadings.transpose(0, 2, 1) @ G @ terms.loadings
+        if random_effects != "none"
+        else np.zeros((len(u),) + params.psi.shape[1:])
+    )
+    phi = params.phi[k]
+    d_phi = np.empty((len(u), len(phi)))
+    for j in range(len(phi)):
+        h = step * max(1.0, abs(phi[j]))
+        plus, minus = phi.copy(), phi.copy()
+        plus[j] += h
+        minus[j] -= h
+        d_loadings = (
+            masked_loadings(curve, data, plus) - masked_loadings(curve, data, minus)
+        ) / (2 * h)
+        d_phi[:, j] = np.einsum("nj,njq,nq->n", u, d_loadings, terms.factor_means)
+        if random_effects != "none":
+            d_phi[:, j] += 2 * np.einsum(
+                "njq,njl,nlr,rq->n", terms.loadings, G, d_loadings, params.psi[k]
+            )
+    scores["phi"] = d_phi
+    return scores

@@ -1,0 +1,830 @@
+"""Mixture of experts for scalar outcomes and trajectories."""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from scipy.special import xlogy
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state, column_or_1d
+from sklearn.utils.validation import check_is_fitted
+
+from .._config import get_config
+from ..utils import (
+    check_param_float,
+    check_param_int,
+    check_param_option,
+    check_target_given,
+    record_input_features,
+)
+from ._curves import Intercept, resolve_curve
+from ._em import run_em
+from ._inference import (
+    ParameterLayout,
+    delta_method,
+    estimate_covariances,
+    original_scale_layout,
+    parameter_table,
+    to_original_scale,
+)
+from ._likelihood import (
+    RANDOM_EFFECTS,
+    ExpertParams,
+    TrajectoryData,
+    e_step,
+    gating_log_proba,
+    masked_loadings,
+    posterior_factors,
+)
+
+INIT_PARAMS = ("kmeans", "random", "emEM")
+# Replicated: another converged start within this of the best log-likelihood.
+REPLICATION_TOLERANCE = 1e-3
+
+
+class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
+    """Mixture of experts with a multinomial-logit gate, for scalar outcomes
+    and for trajectories.
+
+    Covariates enter twice: *gating* covariates predict latent class
+    membership (multinomial logit, class 1 the reference) and *expert*
+    covariates explain differences within a class (Liu & Perera, Psychological
+    Methods 2023). With a 1-D ``y`` each class is a linear regression of ``y``
+    on the expert covariates (as in R's flexmix with a concomitant model).
+    With a 2-D ``y`` of shape (n_subjects, n_waves) each class is a growth
+    model: ``y_i = Lambda(t_i; phi_k) eta_i + eps_i``, growth factors
+    ``eta_i = alpha_k + B_k x_i + zeta_i``, ``zeta_i ~ N(0, Psi_k)``,
+    ``eps_i ~ N(0, theta_k I)``; missing waves (NaN) enter the
+    full-information likelihood.
+
+    Fitted by EM (growth factors and classes as missing data) from several
+    starts; standard errors from the observed information and from the
+    sandwich estimator.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent classes.
+    curve : str or GrowthCurve, default='linear'
+        Growth curve of 2-D outcomes: 'linear', 'quadratic', 'exponential',
+        'jenss_bayley', 'bilinear_spline' (class-specific knot) or a
+        :class:`~skmix.experts.GrowthCurve`. Ignored for 1-D ``y``.
+    random_effects : {'full', 'diag', 'tied', 'none'}, default='full'
+        Covariance of the random growth factors: class-specific full or
+        diagonal, one full matrix shared by all classes, or none (latent
+        class growth analysis). 1-D ``y`` always uses 'none'.
+    gating_features, expert_features : 'all', None or list, default='all'
+        Columns of ``X`` used by the gate and by the experts: all, none, or a
+        list of column indices, or of names when ``X`` is a DataFrame.
+    init_params : {'emEM', 'kmeans', 'random'}, default='emEM'
+        Starts. 'kmeans': k-means partitions of per-subject least-squares
+        growth factors (and expert covariates). 'random': random partitions
+        and random curve parameters. 'emEM': ``n_init`` random starts run for
+        ``short_run_iter`` EM iterations; the best ``n_final`` continue to
+        convergence (Biernacki, Celeux & Govaert 2003).
+    n_init : int, default=10
+        Number of starts.
+    short_run_iter : int, default=20
+        EM iterations of each emEM short run.
+    n_final : int, default=3
+        emEM starts run to convergence (so replication can be checked).
+    tol : float, default=1e-10
+        Convergence threshold on the change of the log-likelihood relative to
+        its magnitude.
+    max_iter : int, default=2000
+        EM iterations per start.
+    level : float, default=0.95
+        Confidence level of the Wald intervals in tables and the summary.
+    random_state : int, RandomState instance or None, default=None
+    backend : {'auto', 'numpy'} or None, default=None
+        Per-subject covariances are small: the maths runs on NumPy's batched
+        LAPACK. 'numba' and 'cupy' are rejected with an error.
+
+    Attributes
+    ----------
+    params_ : ExpertParams
+        alpha (K, q), B (K, q, p_e), psi (K, q, q), theta (K,), phi (K, m),
+        beta (K, 1 + p_g) of the best start; classes ordered by decreasing
+        share, class 1 (index 0) the gating reference.
+    curve_ : GrowthCurve
+    weights_ : ndarray of shape (n_components,)
+        Mean posterior class probabilities.
+    log_likelihood_, aic_, bic_, sabic_ : float
+        Log-likelihood and information criteria (sample-size-adjusted BIC
+        uses ``n* = (n + 2) / 24``).
+    entropy_ : float
+        Relative entropy of the classification, in [0, 1] (1 = crisp).
+    n_parameters_ : int
+    covariance_, robust_covariance_ : ndarray of shape (n_parameters_,) * 2
+        Inverse observed information and sandwich covariance.
+    parameter_names_ : list of (class, block, term)
+    start_log_likelihoods_ : ndarray
+        Final log-likelihood of every start run to convergence.
+    best_log_likelihood_replicated_ : bool
+        Whether another converged start reached the best log-likelihood
+        (within 1e-3).
+    converged_, n_iter_ : bool, int
+    growth_factors_ : ndarray of shape (n_subjects, q)
+        Empirical-Bayes growth factors of the training subjects.
+    posterior_ : ndarray of shape (n_subjects, n_components)
+    n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> from skmix.datasets import make_trajectory_mixture
+    >>> from skmix.experts import MixtureOfExpertsRegressor
+    >>> data = make_trajectory_mixture(n_subjects=300, random_state=0)
+    >>> moe = MixtureOfExpertsRegressor(
+    ...     2, curve="bilinear_spline", random_state=0
+    ... ).fit(data.X, data.y, time=data.time)
+    >>> moe.params_.phi.round(1)  # the two knots
+    array([[3.5],
+           [5.5]])
+    """
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        curve="linear",
+        random_effects="full",
+        gating_features="all",
+        expert_features="all",
+        init_params="emEM",
+        n_init=10,
+        short_run_iter=20,
+        n_final=3,
+        tol=1e-10,
+        max_iter=2000,
+        level=0.95,
+        random_state=None,
+        backend=None,
+    ):
+        self.n_components = n_components
+        self.curve = curve
+        self.random_effects = random_effects
+        self.gating_features = gating_features
+        self.expert_features = expert_features
+        self.init_params = init_params
+        self.n_init = n_init
+        self.short_run_iter = short_run_iter
+        self.n_final = n_final
+        self.tol = tol
+        self.max_iter = max_iter
+        self.level = level
+        self.random_state = random_state
+        self.backend = backend
+
+    # ------------------------------------------------------------------ input
+    def _check_parameters(self):
+        check_param_int(self.n_components, "n_components", 1)
+        check_param_option(self.random_effects, "random_effects", RANDOM_EFFECTS)
+        check_param_option(self.init_params, "init_params", INIT_PARAMS)
+        check_param_int(self.n_init, "n_init", 1)
+        check_param_int(self.short_run_iter, "short_run_iter", 1)
+        check_param_int(self.n_final, "n_final", 1)
+        check_param_float(self.tol, "tol", 0.0)
+        check_param_int(self.max_iter, "max_iter", 1)
+        check_param_float(self.level, "level", 0.0, 1.0, "neither")
+        backend = get_config()["backend"] if self.backend is None else self.backend
+        if backend not in ("auto", "numpy"):
+            raise ValueError(
+                f"MixtureOfExpertsRegressor runs on NumPy (its per-subject "
+                f"covariances are small); backend={backend!r} is not supported. "
+                "Use backend='numpy' or 'auto'."
+            )
+        resolve_curve(self.curve)
+
+    def _columns(self, selection, name, n_features, feature_names):
+        """Indices of the columns a feature selection picks."""
+        if selection is None:
+            return np.empty(0, dtype=int)
+        if isinstance(selection, str) and selection == "all":
+            return np.arange(n_features)
+        selection = list(selection)
+        indices = []
+        for column in selection:
+            if isinstance(column, str):
+                if feature_names is None or column not in feature_names:
+                    raise ValueError(
+                        f"{name}: unknown column {column!r}; names need X as a "
+                        "DataFrame with that column."
+                    )
+                indices.append(int(np.flatnonzero(feature_names == column)[0]))
+            elif isinstance(column, Integral) and -n_features <= column < n_features:
+                indices.append(int(column) % n_features)
+            else:
+                raise ValueError(
+                    f"{name}: column {column!r} is not an index below "
+                    f"{n_features} or a column name."
+                )
+        return np.asarray(indices, dtype=int)
+
+    def _validate_X(self, X, n_subjects, reset):
+        """Float covariates, or an empty matrix when no column is used."""
+        if X is None:
+            if reset and (
+                self.gating_features is not None or self.expert_features is not None
+            ):
+                raise ValueError(
+                    "X is None but gating_features/expert_features select "
+                    "columns; pass X, or set both to None."
+                )
+            return np.empty((n_subjects, 0)), None
+        names = getattr(X, "columns", None)
+        names = np.asarray(names, dtype=object) if names is not None else None
+        X = check_array(
+            X, dtype=np.float64, input_name="X", ensure_min_samples=2 if reset else 1
+        )
+        if not reset and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but MixtureOfExpertsRegressor is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return X, names
+
+    def _validate_outcomes(self, y, time, n_subjects, fitting):
+        """Zero-filled outcomes, observed mask and times, each (n, J)."""
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # a column vector, not one wave
+        if y.ndim == 1:
+            scalar = True
+            y = y[:, None]
+        elif y.ndim == 2:
+            scalar = False
+        else:
+            raise ValueError(f"y must be 1-D or 2-D; got {y.ndim} dimensions.")
+        if n_subjects is not None and y.shape[0] != n_subjects:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {n_subjects} and "
+                f"{y.shape[0]}."
+            )
+        if np.isinf(y).any():
+            raise ValueError("Input y contains infinity.")
+        mask = ~np.isnan(y)
+        if scalar and not mask.all():
+            raise ValueError("Input y contains NaN (only trajectories may miss waves).")
+        empty = np.flatnonzero(~mask.any(axis=1))
+        if len(empty):
+            raise ValueError(
+                f"{len(empty)} subject(s) have no observed outcome (all NaN), e.g. "
+                f"row {empty[0]}; drop them."
+            )
+        if scalar:
+            if time is not None:
+                raise ValueError("time is only used with 2-D (trajectory) y.")
+            T = np.zeros_like(y)
+        else:
+            T = self._validate_time(time, y.shape, mask, fitting)
+        return np.where(mask, y, 0.0), mask, T, scalar
+
+    def _validate_time(self, time, shape, mask, fitting):
+        if time is None:
+            if not fitting and getattr(self, "time_", None) is None:
+                raise ValueError(
+                    "time is required: the model was fitted on individually "
+                    "varying times."
+                )
+            time = np.arange(shape[1], dtype=float) if fitting else self.time_
+        time = np.asarray(time, dtype=np.float64)
+        if time.shape == (shape[1],):
+            time = np.broadcast_to(time, shape)
+        if time.shape != shape:
+            raise ValueError(
+                f"time must have shape (n_waves,) = ({shape[1]},) or "
+                f"(n_subjects, n_waves) = {shape}; got {time.shape}."
+            )
+        if not np.isfinite(time[mask]).all():
+            raise ValueError("time is NaN or infinite at an observed wave.")
+        return np.where(mask, time, 0.0)
+
+    def _build_data(self, X, y, time, fitting):
+        X, names = self._validate_X(X, None if X is not None else len(y), fitting)
+        Y, mask, T, scalar = self._validate_outcomes(y, time, len(X), fitting)
+        if fitting:
+            self._feature_names = names
+            n_features = X.shape[1]
+            self.gating_columns_ = self._columns(
+                self.gating_features, "gating_features", n_features, names
+            )
+            self.expert_columns_ = self._columns(
+                self.expert_features, "expert_features", n_features, names
+            )
+        elif scalar != self.scalar_outcome_:
+            raise ValueError(
+                "y must have the dimensions it had in fit "
+                f"({'1-D' if self.scalar_outcome_ else '2-D'})."
+            )
+        Z = np.column_stack([np.ones(len(X)), X[:, self.gating_columns_]])
+        data = TrajectoryData(Y, mask, T, X[:, self.expert_columns_], Z)
+        return data, scalar
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, X, y, time=None):
+        """Fit the mixture by EM from several starts.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_subjects, n_features) or None
+            Covariates. None when no column is selected.
+        y : array-like of shape (n_subjects,) or (n_subjects, n_waves)
+            Scalar outcomes, or trajectories with NaN for missing waves.
+        time : array-like of shape (n_waves,) or (n_subjects, n_waves)
+            Measurement times of trajectories (common or individually
+            varying); default ``0, 1, ..., n_waves - 1``.
+
+        Returns
+        -------
+        self : MixtureOfExpertsRegressor
+        """
+        self._check_parameters()
+        check_target_given(self, y)
+        data, scalar = self._build_data(X, y, time, fitting=True)
+        curve = Intercept() if scalar else resolve_curve(self.curve)
+        random_effects = "none" if scalar else self.random_effects
+        self._check_design(data, curve)
+        rng = check_random_state(self.random_state)
+        bounds = curve.nonlinear_bounds(data.T[data.mask])
+
+        runs = self._run_starts(data, curve, random_effects, bounds, rng)
+        if not runs:
+            raise ValueError(
+                "Every start collapsed a class (too few subjects per class for "
+                f"n_components={self.n_components}); reduce n_components or the "
+                "number of covariates."
+            )
+        best = max(runs, key=lambda run: run[1])
+        params, log_likelihood, n_iter, converged = best
+        if not converged:
+            warnings.warn(
+                "EM did not converge; increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        params = _order_classes(curve, params, data)
+        converged_lls = np.array([run[1] for run in runs])
+
+        self.scalar_outcome_ = scalar
+        self.curve_ = curve
+        self.random_effects_ = random_effects
+        self.time_ = None if scalar else _common_time(data.T, data.mask)
+        self.covariate_means_ = (
+            np.zeros(0) if X is None else np.asarray(check_array(X)).mean(axis=0)
+        )
+        self.n_subjects_ = len(data.Y)
+        self.start_log_likelihoods_ = np.sort(converged_lls)[::-1]
+        self.best_log_likelihood_replicated_ = bool(
+            np.sum(converged_lls >= log_likelihood - REPLICATION_TOLERANCE) >= 2
+        )
+        self.n_iter_ = n_iter
+        self.converged_ = converged
+        self._set_fitted_params(params, data)
+        record_input_features(self, X) if X is not None else None
+        return self
+
+    def _check_design(self, data, curve):
+        """Clear errors for too few subjects and singular covariates."""
+        n = len(data.Y)
+        design = np.column_stack([np.ones(n), data.X_expert])
+        per_class = max(design.shape[1], data.Z.shape[1]) + 1
+        if n < self.n_components * per_class:
+            raise ValueError(
+                f"Too few subjects: {n} for n_components={self.n_components} "
+                f"with {design.shape[1] - 1} expert and {data.Z.shape[1] - 1} "
+                f"gating covariates (need at least {per_class} per class)."
+            )
+        for name, matrix in (("expert", design), ("gating", data.Z)):
+            if np.linalg.matrix_rank(matrix) < matrix.shape[1]:
+                raise ValueError(
+                    f"The {name} covariates (with an intercept) are singular: a "
+                    "column is constant or a linear combination of others."
+                )
+        if curve.n_factors > data.mask.shape[1]:
+            raise ValueError(
+                f"The {type(curve).__name__} curve has {curve.n_factors} growth "
+                f"factors but y has only {data.mask.shape[1]} wave(s)."
+            )
+
+    def _run_starts(self, data, curve, random_effects, bounds, rng):
+        """(params, log-likelihood, n_iter, converged) of each final run."""
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_init)
+        emEM = self.init_params == "emEM"
+        starts = []
+        for seed in seeds:
+            start_rng = np.random.RandomState(seed)
+            resp = self._initial_resp(data, curve, start_rng)
+            phi = self._initial_phi(curve, data, bounds, start_rng)
+            params = _params_from_resp(curve, data, resp, phi, random_effects, bounds)
+            if params is None:
+                continue
+            if emEM:
+                params, ll, _, _ = run_em(
+                    curve, data, params, random_effects, bounds,
+                    self.short_run_iter, self.tol,
+                )  # fmt: skip
+                if params is None:
+                    continue
+                starts.append((ll, params))
+            else:
+                starts.append((np.nan, params))
+        if emEM:
+            starts.sort(key=lambda start: start[0], reverse=True)
+            starts = starts[: self.n_final]
+        runs = []
+        for _, params in starts:
+            run = run_em(curve, data, params, random_effects, bounds,
+                      self.max_iter, self.tol)  # fmt: skip
+            if run[0] is not None:
+                runs.append(run)
+        return runs
+
+    def _initial_resp(self, data, curve, rng):
+        n, K = len(data.Y), self.n_components
+        if self.init_params == "kmeans":
+            features = np.column_stack(
+                [_least_squares_factors(curve, data), data.X_expert]
+            )
+            scale = features.std(axis=0)
+            features = (features - features.mean(axis=0)) / np.where(
+                scale > 0, scale, 1.0
+            )
+            labels = KMeans(K, n_init=1, random_state=rng).fit_predict(features)
+        else:
+            labels = rng.permutation(np.arange(n) % K)
+        return np.eye(K)[labels]
+
+    def _initial_phi(self, curve, data, bounds, rng):
+        """Curve parameters per class: defaults for k-means, else random."""
+        default = curve.initial_nonlinear(data.T[data.mask])
+        phi = np.tile(default, (self.n_components, 1))
+        if self.init_params != "kmeans":
+            for j, (low, high) in enumerate(bounds):
+                inner = 0.2 * (high - low)
+                phi[:, j] = rng.uniform(low + inner, high - inner, self.n_components)
+        return phi
+
+    def _set_fitted_params(self, params, data):
+        terms, resp, log_norm = e_step(self.curve_, data, params)
+        n = len(data.Y)
+        layout = self._layout(data)
+        k = len(layout)
+        ll = float(log_norm.sum())
+        self.params_ = params
+        self.posterior_ = resp
+        self.weights_ = resp.mean(axis=0)
+        self.log_likelihood_ = ll
+        self.n_parameters_ = k
+        self.aic_ = -2 * ll + 2 * k
+        self.bic_ = -2 * ll + k * np.log(n)
+        self.sabic_ = -2 * ll + k * np.log((n + 2) / 24)
+        self.entropy_ = (
+            1.0
+            if self.n_components == 1
+            else float(1 + xlogy(resp, resp).sum() / (n * np.log(self.n_components)))
+        )
+        self.growth_factors_ = self._growth_factors(terms, resp, params)
+        self.parameter_names_ = layout.names
+        self.covariance_, self.robust_covariance_ = estimate_covariances(
+            layout, data, params
+        )
+        self._layout_ = layout
+
+    def _layout(self, data):
+        names = self._feature_names
+        labels = [str(c) for c in names] if names is not None else None
+
+        def named(columns):
+            if labels is None:
+                return [f"x{c}" for c in columns]
+            return [labels[c] for c in columns]
+
+        return ParameterLayout(
+            self.curve_, self.n_components, data.X_expert.shape[1], data.Z.shape[1],
+            self.random_effects_, named(self.expert_columns_),
+            named(self.gating_columns_),
+        )  # fmt: skip
+
+    def _growth_factors(self, terms, resp, params):
+        if self.random_effects_ == "none":
+            means = np.stack([t.factor_means for t in terms], axis=1)
+        else:
+            means = np.stack(
+                [posterior_factors(t, params.psi[k])[0] for k, t in enumerate(terms)],
+                axis=1,
+            )
+        return np.einsum("nk,nkq->nq", resp, means)
+
+    # -------------------------------------------------------------- predict
+    def _data_for(self, X, y, time):
+        check_is_fitted(self)
+        if y is None:
+            if X is None:
+                raise ValueError("Pass X (or y) to know the number of subjects.")
+            n = _num_rows(X)
+            if self.scalar_outcome_:
+                y = np.zeros(n)
+            else:
+                n_waves = np.shape(time)[-1] if time is not None else len(self.time_)
+                y = np.zeros((n, n_waves))
+        data, _ = self._build_data(X, y, time, fitting=False)
+        return data
+
+    def predict_class_proba(self, X, y=None, time=None):
+        """Class probabilities: the gate's prior from ``X``, or the posterior
+        given the outcomes ``y``.
+
+        (Named so because scikit-learn's contract reserves ``predict_proba``
+        for classifiers.)
+
+        Parameters
+        ----------
+        X : array-like of shape (n_subjects, n_features) or None
+        y : array-like of shape (n_subjects,) or (n_subjects, n_waves), optional
+        time : array-like, optional
+
+        Returns
+        -------
+        proba : ndarray of shape (n_subjects, n_components)
+        """
+        data = self._data_for(X, y, time)
+        if y is None:
+            return np.exp(gating_log_proba(data.Z, self.params_.beta))
+        return e_step(self.curve_, data, self.params_)[1]
+
+    def predict(self, X, time=None):
+        """Expected outcome (or trajectory) given the covariates.
+
+        ``sum_k pi_k(x) Lambda(t; phi_k) (alpha_k + B_k x)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_subjects, n_features) or None
+        time : array-like of shape (n_waves,) or (n_subjects, n_waves), optional
+            Default: the common training times.
+
+        Returns
+        -------
+        y : ndarray of shape (n_subjects,) or (n_subjects, n_waves)
+        """
+        data = self._data_for(X, None, time)
+        prior = np.exp(gating_log_proba(data.Z, self.params_.beta))
+        expected = 0.0
+        everywhere = data._replace(mask=np.ones_like(data.mask))
+        for k in range(self.n_components):
+            loadings = masked_loadings(self.curve_, everywhere, self.params_.phi[k])
+            means = self.params_.alpha[k] + data.X_expert @ self.params_.B[k].T
+            expected = expected + prior[:, k : k + 1] * np.einsum(
+                "njq,nq->nj", loadings, means
+            )
+        return expected[:, 0] if self.scalar_outcome_ else expected
+
+    def class_trajectories(self, time=None, x=None):
+        """Expected trajectory of each class at one covariate profile.
+
+        Parameters
+        ----------
+        time : array-like of shape (n_points,), optional
+            Default: the common training times.
+        x : array-like of shape (n_features,), optional
+            Covariate profile; default the training means.
+
+        Returns
+        -------
+        trajectories : ndarray of shape (n_components, n_points)
+        """
+        check_is_fitted(self)
+        time = self.time_ if time is None else np.asarray(time, dtype=float)
+        if time is None:
+            raise ValueError("time is required: the training times varied.")
+        x = self.covariate_means_ if x is None else np.asarray(x, dtype=float)
+        experts = x[self.expert_columns_]
+        params = self.params_
+        return np.stack([
+            self.curve_.loadings(time, params.phi[k])
+            @ (params.alpha[k] + params.B[k] @ experts)
+            for k in range(self.n_components)
+        ])  # fmt: skip
+
+    def predict_growth_factors(self, X, y, time=None):
+        """Empirical-Bayes growth factors ``E[eta_i | y_i, x_i]``.
+
+        Returns
+        -------
+        factors : ndarray of shape (n_subjects, n_factors)
+            On the fitted scale (see ``curve_.factor_names``).
+        """
+        data = self._data_for(X, y, time)
+        terms, resp, _ = e_step(self.curve_, data, self.params_)
+        return self._growth_factors(terms, resp, self.params_)
+
+    def score(self, X, y, time=None):
+        """R^2 of :meth:`predict` over the observed outcomes."""
+        data = self._data_for(X, y, time)
+        predicted = self.predict(X, time=time)
+        predicted = predicted[:, None] if self.scalar_outcome_ else predicted
+        observed = data.Y[data.mask]
+        residual = ((observed - predicted[data.mask]) ** 2).sum()
+        total = ((observed - observed.mean()) ** 2).sum()
+        return float(1 - residual / total) if total > 0 else 0.0
+
+    # ------------------------------------------------------------- inference
+    def parameter_table(self, *, robust=False, scale="fitted", level=None):
+        """Tidy table of estimates with standard errors and Wald intervals.
+
+        Parameters
+        ----------
+        robust : bool, default=False
+            Sandwich standard errors instead of the observed information.
+        scale : {'fitted', 'original'}, default='fitted'
+            'original' reports growth factors on the curve's original scale
+            (for 'bilinear_spline': intercept, slope1, slope2), with
+            delta-method standard errors.
+        level : float, optional
+            Confidence level; default ``self.level``.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Columns class, block, term, estimate, std_error, z, p_value,
+            ci_lower, ci_upper.
+        """
+        check_is_fitted(self)
+        check_param_option(scale, "scale", ("fitted", "original"))
+        level = self.level if level is None else level
+        covariance = self.robust_covariance_ if robust else self.covariance_
+        layout = self._layout_
+        vector = layout.pack(self.params_)
+        if scale == "fitted" or self.curve_.original_names is None:
+            return parameter_table(layout.names, vector, covariance, level)
+        original = original_scale_layout(layout)
+        estimates, cov = delta_method(
+            lambda v: to_original_scale(layout, original, v), vector, covariance
+        )
+        return parameter_table(original.names, estimates, cov, level)
+
+    def summary(self, *, robust=False, scale="fitted"):
+        """A statsmodels summary: fit statistics and the parameter table."""
+        from statsmodels.iolib.summary2 import Summary
+
+        table = self.parameter_table(robust=robust, scale=scale)
+        summary = Summary()
+        summary.add_title("Mixture of experts: " + (
+            "regression" if self.scalar_outcome_ else type(self.curve_).__name__
+        ))  # fmt: skip
+        info = {
+            "Subjects:": str(self.n_subjects_),
+            "Classes:": str(self.n_components),
+            "Random effects:": self.random_effects_,
+            "Log-likelihood:": f"{self.log_likelihood_:.3f}",
+            "-2LL:": f"{-2 * self.log_likelihood_:.3f}",
+            "Parameters:": str(self.n_parameters_),
+            "AIC:": f"{self.aic_:.3f}",
+            "BIC:": f"{self.bic_:.3f}",
+            "Sample-size adj. BIC:": f"{self.sabic_:.3f}",
+            "Entropy:": f"{self.entropy_:.3f}",
+            "Class shares:": " ".join(f"{w:.3f}" for w in self.weights_),
+            "Best LL replicated:": str(self.best_log_likelihood_replicated_),
+            "Standard errors:": "robust (sandwich)"
+            if robust
+            else "observed information",
+        }
+        summary.add_dict(info, ncols=2)
+        shown = table.set_index(["class", "block", "term"])
+        low, high = (1 - self.level) / 2, (1 + self.level) / 2
+        shown.columns = [
+            "Coef.",
+            "Std.Err.",
+            "z",
+            "P>|z|",
+            f"[{low:.3f}",
+            f"{high:.3f}]",
+        ]
+        summary.add_df(shown, float_format="%.4f")
+        return summary
+
+    def reorder_classes(self, order):
+        """Relabel the classes: new class ``j`` is old class ``order[j]``.
+
+        The gate is re-referenced to the new class 1; the covariance matrices
+        follow by the (linear) change of parameters. Use it to align classes
+        across fits (label switching).
+
+        Parameters
+        ----------
+        order : array-like of shape (n_components,)
+            A permutation of ``range(n_components)``.
+
+        Returns
+        -------
+        self : MixtureOfExpertsRegressor
+        """
+        check_is_fitted(self)
+        order = np.asarray(order)
+        if sorted(order.tolist()) != list(range(self.n_components)):
+            raise ValueError(
+                f"order must be a permutation of range({self.n_components}); "
+                f"got {order.tolist()}."
+            )
+        layout = self._layout_
+
+        def permuted(vector):
+            return layout.pack(_permute(layout.unpack(vector), order))
+
+        vector = layout.pack(self.params_)
+        _, self.covariance_ = delta_method(permuted, vector, self.covariance_)
+        _, self.robust_covariance_ = delta_method(
+            permuted, vector, self.robust_covariance_
+        )
+        self.params_ = _permute(self.params_, order)
+        self.posterior_ = self.posterior_[:, order]
+        self.weights_ = self.weights_[order]
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # 2-D y are trajectories (one curve over waves and a time axis), not
+        # scikit-learn's independent outputs.
+        tags.target_tags.multi_output = False
+        return tags
+
+
+# ---------------------------------------------------------------- EM helpers
+def _num_rows(X):
+    return np.shape(X)[0] if hasattr(X, "shape") else len(np.asarray(X))
+
+
+def _least_squares_factors(curve, data):
+    """Per-subject least-squares growth factors at the default curve params."""
+    phi = curve.initial_nonlinear(data.T[data.mask])
+    loadings = masked_loadings(curve, data, phi)
+    gram = loadings.transpose(0, 2, 1) @ loadings
+    ridge = 1e-8 * np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-12
+    gram = gram + ridge * np.eye(curve.n_factors)
+    moments = np.einsum("njq,nj->nq", loadings, data.Y)
+    return np.linalg.solve(gram, moments[..., None])[..., 0]
+
+
+def _params_from_resp(curve, data, resp, phi, random_effects, bounds):
+    """First parameters from a partition: per-class moments of per-subject
+    least-squares growth factors, then one M-step."""
+    K = resp.shape[1]
+    q, p = curve.n_factors, data.X_expert.shape[1]
+    shares = np.maximum(resp.mean(axis=0), 1e-3)
+    log_share = np.log(shares)
+    beta = np.zeros((K, data.Z.shape[1]))
+    beta[:, 0] = log_share - log_share[0]
+    factors = _least_squares_factors(curve, data)
+    design = np.column_stack([np.ones(len(data.Y)), data.X_expert])
+    alpha, B = np.empty((K, q)), np.empty((K, q, p))
+    psi = np.empty((K, q, q))
+    for k in range(K):
+        w = resp[:, k]
+        try:
+            root = np.sqrt(w)[:, None]
+            coef = np.linalg.lstsq(design * root, factors * root, rcond=None)[0]
+        except np.linalg.LinAlgError:
+            return None
+        alpha[k], B[k] = coef[0], coef[1:].T
+        centred = factors - design @ coef
+        psi[k] = (centred * w[:, None]).T @ centred / w.sum()
+    residual = (data.Y - np.einsum("njq,nq->nj", masked_loadings(curve, data, phi[0]),
+                                   factors)) * data.mask  # fmt: skip
+    theta = np.full(K, max((residual**2).sum() / data.mask.sum(), 1e-6 * data.Y.var()))
+    if random_effects == "none":
+        psi[:] = 0.0
+    else:
+        # Least-squares factors carry measurement error: shrink towards a
+        # well-conditioned diagonal.
+        psi = 0.5 * psi + 0.5 * np.einsum("kqq->kq", psi)[:, :, None] * np.eye(q)
+        psi += 1e-6 * np.eye(q)
+        if random_effects == "diag":
+            psi = np.einsum("kqq->kq", psi)[:, :, None] * np.eye(q)
+        elif random_effects == "tied":
+            psi[:] = np.einsum("k,kqr->qr", shares / shares.sum(), psi)
+    return ExpertParams(alpha, B, psi, theta, phi, beta)
+
+
+def _order_classes(curve, params, data):
+    """Canonical order (decreasing share) with the gate re-referenced."""
+    _, resp, _ = e_step(curve, data, params)
+    order = np.argsort(-resp.sum(axis=0), kind="stable")
+    return _permute(params, order)
+
+
+def _permute(params, order):
+    beta = params.beta[order] - params.beta[order[0]]
+    return ExpertParams(
+        params.alpha[order], params.B[order], params.psi[order],
+        params.theta[order], params.phi[order], beta,
+    )  # fmt: skip
+
+
+def _common_time(T, mask):
+    """The times shared by every subject, or None if they vary."""
+    first = T[np.argmax(mask.all(axis=1))] if mask.all(axis=1).any() else None
+    if first is None or not np.all((T == first) | ~mask):
+        return None
+    return first.copy()
