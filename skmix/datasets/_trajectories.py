@@ -123,7 +123,7 @@ def load_ecls_k():
 
     Returns
     -------
-    data : pandas.DataFrame of shape (500, 48)
+    data : pandas.DataFrame of shape (500, 49)
     """
     path = (
         resources.files("skmix.datasets") / "data" / "ecls_k_math_reading_science.csv"

@@ -93,16 +93,22 @@ def run_em(curve, data, params, random_effects, bounds, max_iter, tol):
             norm_v = np.linalg.norm(v)
             alpha = -np.linalg.norm(r) / norm_v if norm_v > 0 else -1.0
             candidate = p2
-            if alpha < -1:
+            extrapolated = None
+            while alpha < -1:
                 extrapolated = _unflatten(x0 - 2 * alpha * r + alpha**2 * v, params)
                 if _admissible(extrapolated, bounds):
-                    try:
-                        p3, ll3 = step(extrapolated)
-                        n_iter += 1
-                        if ll3 >= ll1:
-                            candidate = p3
-                    except EMFailure:
-                        pass
+                    break
+                # Back-track towards the plain EM step (alpha = -1).
+                alpha = (alpha - 1) / 2 if alpha < -1.01 else -1.0
+                extrapolated = None
+            if extrapolated is not None:
+                try:
+                    p3, ll3 = step(extrapolated)
+                    n_iter += 1
+                    if ll3 >= ll1:
+                        candidate = p3
+                except EMFailure:
+                    pass
             params = candidate
             if abs(ll1 - previous) <= tol * abs(ll1) or abs(ll1 - ll0) <= tol * abs(
                 ll1
