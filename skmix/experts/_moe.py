@@ -144,9 +144,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     array([3.6, 5.5])
     >>> table = moe.parameter_table(scale="original")
     >>> table.loc[table.term == "knot", ["class", "estimate", "std_error"]].round(2)
-       class  estimate  std_error
-    16      1      5.52       0.07
-    33      2      3.56       0.05
+        class  estimate  std_error
+    22      1      5.47       0.06
+    45      2      3.57       0.04
     """
 
     def __init__(
