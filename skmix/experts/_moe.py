@@ -707,7 +707,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             else "observed information",
         }
         summary.add_dict(info, ncols=2)
-        shown = table.set_index(["class", "block", "term"])
+        shown = table.iloc[:, 3:].set_axis(
+            [f"[{c}] {b}: {t}" for c, b, t in table.iloc[:, :3].to_numpy()]
+        )
         low, high = (1 - self.level) / 2, (1 + self.level) / 2
         shown.columns = [
             "Coef.",
