@@ -345,6 +345,17 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         -------
         self : MixtureOfExpertsRegressor
         """
+        # Validation and start failures surface deep inside the fit: restore
+        # the previous state so a failed fit never corrupts a fitted model.
+        state = dict(self.__dict__)
+        try:
+            return self._fit(X, y, time)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit(self, X, y, time):
         self._check_parameters()
         check_target_given(self, y)
         data, scalar = self._build_data(X, y, time, fitting=True)
@@ -387,7 +398,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.converged_ = converged
         self._set_fitted_params(params, data)
-        record_input_features(self, X) if X is not None else None
+        if X is not None:
+            record_input_features(self, X)
+        else:
+            for name in ("n_features_in_", "feature_names_in_"):
+                self.__dict__.pop(name, None)
         return self
 
     def _check_design(self, data, curve):

@@ -337,11 +337,12 @@ def _trajectories(n=60, waves=5, seed=0):
 def test_bad_input_raises_and_keeps_the_fitted_model(change, message):
     X, y = _trajectories()
     model = MixtureOfExpertsRegressor(2, n_init=2, random_state=0).fit(X, y)
-    before = model.params_
+    before = dict(model.__dict__)
     X_bad, y_bad, time = change(X, y)
     with pytest.raises(ValueError, match=message):
         model.fit(X_bad, y_bad, time=time)
-    assert model.params_ is before
+    assert model.__dict__.keys() == before.keys()
+    assert all(model.__dict__[key] is value for key, value in before.items())
 
 
 def test_bad_parameters_raise():
