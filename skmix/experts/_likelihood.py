@@ -132,14 +132,24 @@ def _weighted_least_squares(design, targets, weights):
 def _expected_residual_ss(curve, data, phi, factor_mean, factor_cov, weights):
     """E[sum over observed (y - Lambda eta)^2] weighted by class weights.
 
-    Per wave ``(y - l'm)^2 + l'Vl = y^2 - 2 y l'm + l'(V + mm')l``.
+    Per wave ``(y - l'm)^2 + l'Vl = y^2 - 2 y l'm + l'(V + mm')l``, summed
+    over factor pairs on (n, n_waves) arrays: a few elementwise products
+    instead of a batch of tiny matrix products (this runs several times per
+    M-step).
     """
     loadings = masked_loadings(curve, data, phi)
     second_moment = factor_cov + factor_mean[:, :, None] * factor_mean[:, None, :]
-    quadratic = ((loadings @ second_moment) * loadings).sum(axis=2)
-    fitted = _apply(loadings, factor_mean)
-    per_subject = (data.Y * (data.Y - 2 * fitted) + quadratic).sum(axis=1)
-    return float(weights @ per_subject)
+    per_wave = data.Y * data.Y
+    for a in range(loadings.shape[2]):
+        column = loadings[:, :, a]
+        per_wave = per_wave - 2 * data.Y * column * factor_mean[:, a, None]
+        per_wave = per_wave + column * column * second_moment[:, a, a, None]
+        for b in range(a):
+            per_wave = (
+                per_wave
+                + 2 * column * loadings[:, :, b] * (second_moment[:, a, b, None])
+            )
+    return float(weights @ per_wave.sum(axis=1))
 
 
 def _update_nonlinear(phi, bounds, objective):
@@ -147,7 +157,8 @@ def _update_nonlinear(phi, bounds, objective):
 
     A safeguarded Newton step with finite-difference derivatives, which is
     all EM needs (any decrease keeps it monotone); a bounded Brent search
-    where the objective is not locally convex.
+    where the objective is not locally convex. Returns the new ``phi`` and
+    the objective there.
     """
     phi = phi.copy()
     for j, (low, high) in enumerate(bounds):
@@ -157,31 +168,32 @@ def _update_nonlinear(phi, bounds, objective):
             trial[j] = value
             return objective(trial)
 
-        current = along(phi[j])
         h = 1e-4 * (high - low)
         x = min(max(phi[j], low + h), high - h)
-        plus, minus, centre = along(x + h), along(x - h), along(x)
+        centre = along(x)
+        current = centre if x == phi[j] else along(phi[j])
+        plus, minus = along(x + h), along(x - h)
         curvature = (plus - 2 * centre + minus) / h**2
-        candidate = None
         if curvature > 0:
             step = -(plus - minus) / (2 * h) / curvature
             step = np.clip(step, -0.1 * (high - low), 0.1 * (high - low))
             for _ in range(8):
                 trial = min(max(x + step, low), high)
-                if along(trial) < current:
-                    candidate = trial
+                value = along(trial)
+                if value < current:
+                    phi[j], current = trial, value
                     break
                 step /= 2
-        if candidate is None:
+            else:
+                curvature = 0.0
+        if curvature <= 0:
             found = minimize_scalar(
                 along, bounds=(low, high), method="bounded",
                 options={"xatol": 1e-6 * (high - low)},
             )  # fmt: skip
             if found.fun < current:
-                candidate = found.x
-        if candidate is not None:
-            phi[j] = candidate
-    return phi
+                phi[j], current = found.x, found.fun
+    return phi, current
 
 
 def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
@@ -206,7 +218,7 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
                 return _regression_experts(curve, data, phi_k, design, weights)[1]
 
             if bounds:
-                phi[k] = _update_nonlinear(phi[k], bounds, profile)
+                phi[k], _ = _update_nonlinear(phi[k], bounds, profile)
             coef, rss = _regression_experts(curve, data, phi[k], design, weights)
             psi[k] = 0.0
         else:
@@ -222,8 +234,9 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
                 return _expected_residual_ss(curve, data, phi_k, mean, cov, weights)
 
             if bounds:
-                phi[k] = _update_nonlinear(phi[k], bounds, profile)
-            rss = profile(phi[k])
+                phi[k], rss = _update_nonlinear(phi[k], bounds, profile)
+            else:
+                rss = profile(phi[k])
         alpha[k], B[k] = coef[0], coef[1:].T
         theta[k] = rss / (weights @ n_observed)
     if random_effects == "diag":
@@ -304,21 +317,23 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
     ``d log N(y; mu, S) = u' d mu + tr(G dS)`` with ``u = S^-1 (y - mu)`` and
     ``G = (u u' - S^-1) / 2``.
     """
-    u = np.einsum("njl,nl->nj", terms.precisions, terms.residuals)
+    u = _apply(terms.precisions, terms.residuals)
     G = 0.5 * (u[:, :, None] * u[:, None, :] - terms.precisions)
-    d_means = np.einsum("njq,nj->nq", terms.loadings, u)
+    d_means = (u[:, :, None] * terms.loadings).sum(axis=1)
+    loadings_t_G = terms.loadings.transpose(0, 2, 1) @ G  # (n, q, J)
+    diagonal = np.arange(G.shape[1])
     scores = {
         "alpha": d_means,
         "B": d_means[:, :, None] * data.X_expert[:, None, :],
         # Missing entries have unit variance and zero residual (G_jj = -1/2
         # there), which belongs to no parameter.
-        "theta": (np.einsum("njj->nj", G) * data.mask).sum(axis=1),
+        "theta": (G[:, diagonal, diagonal] * data.mask).sum(axis=1),
+        "psi": (
+            loadings_t_G @ terms.loadings
+            if random_effects != "none"
+            else np.zeros((len(u),) + params.psi.shape[1:])
+        ),
     }
-    scores["psi"] = (
-        terms.loadings.transpose(0, 2, 1) @ G @ terms.loadings
-        if random_effects != "none"
-        else np.zeros((len(u),) + params.psi.shape[1:])
-    )
     phi = params.phi[k]
     d_phi = np.empty((len(u), len(phi)))
     for j in range(len(phi)):
@@ -329,10 +344,12 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
         d_loadings = (
             masked_loadings(curve, data, plus) - masked_loadings(curve, data, minus)
         ) / (2 * h)
-        d_phi[:, j] = np.einsum("nj,njq,nq->n", u, d_loadings, terms.factor_means)
+        # d mu = dL m; d Sigma = dL Psi L' + L Psi dL', so tr(G d Sigma) =
+        # 2 tr(L' G dL Psi).
+        d_phi[:, j] = (u * _apply(d_loadings, terms.factor_means)).sum(axis=1)
         if random_effects != "none":
-            d_phi[:, j] += 2 * np.einsum(
-                "njq,njl,nlr,rq->n", terms.loadings, G, d_loadings, params.psi[k]
+            d_phi[:, j] += 2 * ((loadings_t_G @ d_loadings) * params.psi[k].T).sum(
+                axis=(1, 2)
             )
     scores["phi"] = d_phi
     return scores
