@@ -25,6 +25,14 @@ from .._math import (
     responsibility_statistics,
     second_moments_are_full,
 )
+from ..distributed import (
+    check_dask_samples,
+    dask_e_step_statistics,
+    is_dask_array,
+    map_rows,
+    sample_rows,
+)
+from ..distributed._dask import INIT_SAMPLE_SIZE
 from ..utils import (
     check_fitted_input,
     check_param_array,
@@ -283,6 +291,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         return X
 
+    def _check_dask_training_data(self, X):
+        X = check_dask_samples(X, ensure_min_samples=2)
+        if X.shape[0] < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got "
+                f"n_components = {self.n_components}, n_samples = {X.shape[0]}."
+            )
+        return X
+
     def _check_continuation(self, X):
         """Before warm-start or partial_fit: the new data must match the model."""
         if X.shape[1] != self.n_features_in_:
@@ -309,6 +326,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         covariance_type = self.covariance_type
         n_samples, n_features = X.shape
         if weights_init is None or means_init is None or precisions_init is None:
+            if is_dask_array(X):
+                # Initialise on rows drawn across all blocks.
+                X = backend.asarray(sample_rows(X, INIT_SAMPLE_SIZE, random_state))
             resp = _initial_responsibilities(
                 backend.to_numpy(X), self.n_components, self.init_params, random_state
             )
@@ -354,6 +374,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_weights, means, precisions = self._kernel_parameters(
             parameters.weights, parameters.means, parameters.precisions_cholesky
         )
+        if is_dask_array(X):
+            return dask_e_step_statistics(
+                X, backend.name, log_weights, means, precisions, parameters.means
+            )
         return e_step_statistics(
             backend, X, log_weights, means, precisions, shift=parameters.means
         )
@@ -465,9 +489,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
         """
         self._check_parameters()
-        backend = resolve_backend(self.backend, X)
+        distributed = is_dask_array(X)
+        backend = resolve_backend(self.backend, None if distributed else X)
         X_raw = X
-        X = backend.asarray(self._check_training_data(X))
+        X = (
+            self._check_dask_training_data(X)
+            if distributed
+            else backend.asarray(self._check_training_data(X))
+        )
         initial_values = self._checked_initial_values(X.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         if not do_init:
@@ -494,6 +523,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = best.lower_bound
         self.lower_bounds_ = best.lower_bounds
         self._statistics = best.statistics
+        if distributed:
+            return self.predict(X)
         labels = backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
         return labels if is_cupy_array(X_raw) else backend.to_numpy(labels)
 
@@ -564,6 +595,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = backend.asarray(check_fitted_input(self, X))
         return X, backend, (lambda a: a) if on_gpu else backend.to_numpy
 
+    def _map_dask(self, method, X, dtype, n_columns):
+        """A lazy Dask array of ``method`` applied to each row block of `X`."""
+        check_is_fitted(self)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        return map_rows(method, X, dtype, n_columns)
+
     def score_samples(self, X):
         """Log-likelihood ``log p(x)`` of each sample under the model.
 
@@ -576,6 +619,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_prob : ndarray of shape (n_samples,)
             A CuPy array for CuPy input (likewise for every prediction method).
         """
+        if is_dask_array(X):
+            return self._map_dask(self.score_samples, X, np.float64, None)
         X, backend, as_input_type = self._fitted_input(X)
         parameters = self._kernel_parameters(
             self.weights_, self.means_, self.precisions_cholesky_
@@ -610,6 +655,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        if is_dask_array(X):
+            return self._map_dask(self.predict, X, np.int64, None)
         X, backend, as_input_type = self._fitted_input(X)
         return as_input_type(
             backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
@@ -626,6 +673,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
+        if is_dask_array(X):
+            return self._map_dask(self.predict_proba, X, np.float64, self.n_components)
         X, backend, as_input_type = self._fitted_input(X)
         weighted = self._weighted_log_prob(X, backend)
         log_norm = backend.kernels.logsumexp_rows(weighted)

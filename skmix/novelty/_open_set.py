@@ -15,7 +15,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
 from .._math import COVARIANCE_TYPES, kernel_precisions
-from ..mixture import GaussianMixtureSelector
+from ..distributed import check_dask_samples
+from ..distributed import is_dask_array as _is_dask_array
+from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..mixture._selection import _check_n_components
 from ..utils import (
     check_fitted_input,
@@ -33,6 +35,8 @@ SELECTED_COVARIANCE_TYPES = ("full", "diag", "spherical")
 # reg_covar="auto": these fractions of the mean feature variance.
 RELATIVE_REG_COVAR_GRID = (1e-6, 1e-3, 1e-2, 1e-1)
 VALIDATION_SIZE = 0.25
+# Dask input: settings are selected on at most this many rows per class.
+SELECTION_SAMPLE_PER_CLASS = 20_000
 
 
 class DriftResult(NamedTuple):
@@ -369,7 +373,14 @@ class OpenSetGMMDetector(BaseEstimator):
         self : OpenSetGMMDetector
         """
         self._check_parameters()
-        X_checked = np.asarray(check_samples(X, ensure_min_samples=2), dtype=np.float64)
+        distributed = _is_dask_array(X)
+        X_checked = (
+            check_dask_samples(X, ensure_min_samples=2)
+            if distributed
+            else np.asarray(check_samples(X, ensure_min_samples=2), dtype=np.float64)
+        )
+        if distributed and _is_dask_array(y):
+            y = y.compute()
         y = self._check_labels(y, X_checked.shape[0])
         rng = check_random_state(self.random_state)
         seed = rng.randint(np.iinfo(np.int32).max)
@@ -388,17 +399,26 @@ class OpenSetGMMDetector(BaseEstimator):
                 stratify=codes if len(classes) > 1 else None,
                 random_state=seed,
             )
-        (covariance_type, reg_covar), selection = self._select_settings(
-            X_checked[fit_rows], codes[fit_rows], classes, seed
-        )
-        mixtures, global_mixture = self._fit_mixtures(
-            X_checked[fit_rows], codes[fit_rows], classes, seed, covariance_type,
-            reg_covar,
-        )  # fmt: skip
-        counts = np.bincount(codes[fit_rows], minlength=len(classes)).astype(float)
+        fit_rows = np.sort(fit_rows)
         reference_rows = calibration_rows if auto else fit_rows
         if len(reference_rows) > self.n_reference:
             reference_rows = rng.choice(reference_rows, self.n_reference, replace=False)
+        reference_rows = np.sort(reference_rows)
+        if distributed:
+            (covariance_type, reg_covar), selection, mixtures, global_mixture = (
+                self._fit_distributed(X_checked, codes, fit_rows, classes, seed, rng)
+            )
+            reference_X = np.asarray(X_checked[reference_rows].compute())
+        else:
+            (covariance_type, reg_covar), selection = self._select_settings(
+                X_checked[fit_rows], codes[fit_rows], classes, seed
+            )
+            mixtures, global_mixture = self._fit_mixtures(
+                X_checked[fit_rows], codes[fit_rows], classes, seed, covariance_type,
+                reg_covar,
+            )  # fmt: skip
+            reference_X = X_checked[reference_rows]
+        counts = np.bincount(codes[fit_rows], minlength=len(classes)).astype(float)
 
         # Everything that can fail has run: set the fitted state.
         self.classes_ = classes
@@ -410,10 +430,54 @@ class OpenSetGMMDetector(BaseEstimator):
         self.class_counts_ = counts
         self.class_priors_ = counts / counts.sum()
         self._rebuild_scorer()
-        self._reference_X = X_checked[np.sort(reference_rows)]
+        self._reference_X = reference_X
         self._set_threshold()
         record_input_features(self, X)
         return self
+
+    def _fit_distributed(self, X, codes, fit_rows, classes, seed, rng):
+        """Settings and mixtures for a Dask array.
+
+        Covariance type, regularisation and the number of components of each
+        class are chosen as in memory, on a stratified sample of at most
+        ``SELECTION_SAMPLE_PER_CLASS`` fitting rows per class; the chosen
+        mixtures are then refitted by distributed EM on all fitting rows.
+        """
+        sample = np.sort(
+            np.concatenate(
+                [
+                    rng.choice(rows, min(len(rows), SELECTION_SAMPLE_PER_CLASS), False)
+                    for rows in (
+                        fit_rows[codes[fit_rows] == c] for c in range(len(classes))
+                    )
+                ]
+            )
+        )
+        X_sample = np.asarray(X[sample].compute())
+        settings, selection = self._select_settings(
+            X_sample, codes[sample], classes, seed
+        )
+        sampled, sampled_global = self._fit_mixtures(
+            X_sample, codes[sample], classes, seed, *settings
+        )
+
+        def refit(rows, n_components):
+            return GaussianMixture(
+                n_components, covariance_type=settings[0], reg_covar=settings[1],
+                tol=self.tol, max_iter=self.max_iter, n_init=self.n_init,
+                random_state=seed, backend=self.backend,
+            ).fit(X[rows])  # fmt: skip
+
+        mixtures = [
+            refit(fit_rows[codes[fit_rows] == c], m.n_components)
+            for c, m in enumerate(sampled)
+        ]
+        global_mixture = (
+            refit(fit_rows, sampled_global.n_components)
+            if sampled_global is not None
+            else None
+        )
+        return settings, selection, mixtures, global_mixture
 
     def _rebuild_scorer(self):
         self._class_mixture = stack_mixtures(self.class_mixtures_, self.class_priors_)
@@ -658,7 +722,3 @@ def _updated_copy(mixture, X):
     if len(X):
         updated.partial_fit(X)
     return updated
-
-
-def _is_dask_array(X):
-    return type(X).__module__.split(".")[0] == "dask"
