@@ -464,7 +464,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or cupy.ndarray of shape (n_samples, n_features)
+        X : array-like, cupy.ndarray or dask.array.Array of shape \
+                (n_samples, n_features)
+            A Dask array is fitted by distributed EM: the E-step runs on each
+            row block where it lives and the statistics are summed in a tree
+            (see :doc:`/distributed`).
         y : Ignored
 
         Returns

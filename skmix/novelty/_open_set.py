@@ -364,7 +364,9 @@ class OpenSetGMMDetector(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            For a Dask array, settings are chosen on a stratified sample and
+            the mixtures fitted by distributed EM (see :doc:`/distributed`).
         y : array-like of shape (n_samples,)
             Known classes; every training row is an inlier.
 
