@@ -283,16 +283,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return weights, means, precisions
 
     def _check_training_data(self, X):
-        X = check_samples(X, ensure_min_samples=2)
-        if X.shape[0] < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components but got "
-                f"n_components = {self.n_components}, n_samples = {X.shape[0]}."
-            )
-        return X
-
-    def _check_dask_training_data(self, X):
-        X = check_dask_samples(X, ensure_min_samples=2)
+        """Validated training rows: a host/CuPy array, or a Dask array."""
+        check = check_dask_samples if is_dask_array(X) else check_samples
+        X = check(X, ensure_min_samples=2)
         if X.shape[0] < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components but got "
@@ -496,11 +489,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         distributed = is_dask_array(X)
         backend = resolve_backend(self.backend, None if distributed else X)
         X_raw = X
-        X = (
-            self._check_dask_training_data(X)
-            if distributed
-            else backend.asarray(self._check_training_data(X))
-        )
+        X = self._check_training_data(X)
+        X = X if distributed else backend.asarray(X)
         initial_values = self._checked_initial_values(X.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         if not do_init:
