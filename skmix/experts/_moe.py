@@ -117,7 +117,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     entropy_ : float
         Relative entropy of the classification, in [0, 1] (1 = crisp).
     n_parameters_ : int
-    covariance_, robust_covariance_ : ndarray of shape (n_parameters_,) * 2
+    covariance_, robust_covariance_ : ndarray of shape (n_parameters, n_parameters)
         Inverse observed information and sandwich covariance.
     parameter_names_ : list of (class, block, term)
     start_log_likelihoods_ : ndarray
