@@ -126,6 +126,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Whether another converged start reached the best log-likelihood
         (within 0.01).
     converged_, n_iter_ : bool, int
+    backend_ : str
+        Always 'numpy'.
     growth_factors_ : ndarray of shape (n_subjects, q)
         Empirical-Bayes growth factors of the training subjects.
     posterior_ : ndarray of shape (n_subjects, n_components)
@@ -391,6 +393,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             np.zeros(0) if X is None else np.asarray(check_array(X)).mean(axis=0)
         )
         self.n_subjects_ = len(data.Y)
+        self.backend_ = "numpy"
         self.start_log_likelihoods_ = np.sort(converged_lls)[::-1]
         self.best_log_likelihood_replicated_ = bool(
             np.sum(converged_lls >= log_likelihood - REPLICATION_TOLERANCE) >= 2
@@ -437,7 +440,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             start_rng = np.random.RandomState(seed)
             resp = self._initial_resp(data, curve, start_rng)
             phi = self._initial_phi(curve, data, bounds, start_rng)
-            params = _params_from_resp(curve, data, resp, phi, random_effects, bounds)
+            params = _params_from_resp(curve, data, resp, phi, random_effects)
             if params is None:
                 continue
             if emEM:
@@ -799,7 +802,7 @@ def _least_squares_factors(curve, data):
     return np.linalg.solve(gram, moments[..., None])[..., 0]
 
 
-def _params_from_resp(curve, data, resp, phi, random_effects, bounds):
+def _params_from_resp(curve, data, resp, phi, random_effects):
     """First parameters from a partition: per-class moments of per-subject
     least-squares growth factors, then one M-step."""
     K = resp.shape[1]
