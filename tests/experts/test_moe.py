@@ -355,3 +355,53 @@ def test_bad_parameters_raise():
         MixtureOfExpertsRegressor(curve="cubic").fit(X, y)
     with pytest.raises(ValueError, match="growth factors but y has only 2"):
         MixtureOfExpertsRegressor(curve="quadratic").fit(X, y[:, :2])
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "random"])
+def test_every_start_strategy_finds_the_emem_optimum(simulation, init_params):
+    data, reference = simulation
+    model = MixtureOfExpertsRegressor(
+        2,
+        curve="bilinear_spline",
+        gating_features=["gc1", "gc2"],
+        expert_features=["ex1", "ex2"],
+        init_params=init_params,
+        n_init=3,
+        random_state=0,
+    ).fit(data.X, data.y, time=data.time)
+    assert model.log_likelihood_ == pytest.approx(reference.log_likelihood_, abs=0.01)
+    assert len(model.start_log_likelihoods_) == 3  # every start converged
+    assert model.best_log_likelihood_replicated_
+
+
+def test_random_effect_structures_count_their_parameters():
+    # Equal factor covariances in both classes: 'tied' loses (almost) nothing.
+    data = make_trajectory_mixture(400, random_state=5)
+    fits = {
+        structure: MixtureOfExpertsRegressor(
+            2,
+            curve="bilinear_spline",
+            random_effects=structure,
+            gating_features=None,
+            expert_features=None,
+            n_init=4,
+            random_state=0,
+        ).fit(None, data.y, time=data.time)
+        for structure in ("full", "tied", "diag", "none")
+    }
+    per_class = {"full": 11, "tied": 5, "diag": 8, "none": 5}
+    shared = {"full": 0, "tied": 6, "diag": 0, "none": 0}
+    for structure, model in fits.items():
+        assert model.n_parameters_ == 2 * per_class[structure] + shared[structure] + 1
+    ll = {s: m.log_likelihood_ for s, m in fits.items()}
+    # Nested: none < diag <= full and tied <= full (up to optimiser noise).
+    assert ll["none"] < ll["diag"] <= ll["full"] + 1e-3
+    assert ll["tied"] <= ll["full"] + 1e-3
+    # The truth has equal covariances: the likelihood-ratio statistic of
+    # full against tied is small (6 df; chi2 99.9% quantile 22.5).
+    assert 2 * (ll["full"] - ll["tied"]) < 22.5
+    # ... and strong correlations: a diagonal structure is clearly worse.
+    assert 2 * (ll["full"] - ll["diag"]) > 22.5
+    np.testing.assert_allclose(
+        np.sort(fits["tied"].params_.phi[:, 0]), data.knots, atol=0.2
+    )
