@@ -24,7 +24,7 @@ def is_dask_array(X):
     return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")
 
 
-def check_dask_samples(X, *, ensure_min_samples=1, n_features=None):
+def check_dask_samples(X, *, ensure_min_samples=1):
     """Validate a Dask array lazily where possible.
 
     Rows stay chunked; features are gathered into one chunk per block (a
@@ -51,11 +51,6 @@ def check_dask_samples(X, *, ensure_min_samples=1, n_features=None):
         raise ValueError(
             f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
             f"minimum of {ensure_min_samples} is required."
-        )
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but the model is expecting "
-            f"{n_features} features as input."
         )
     if not bool(da.isfinite(X).all().compute()):
         raise ValueError("Input X contains NaN or infinity.")
@@ -120,8 +115,19 @@ def dask_e_step_statistics(X, backend_name, log_weights, means, precisions, shif
     return tree_sum(parts).compute()
 
 
-def map_rows(function, X, dtype, n_columns=None):
-    """Apply a fitted model's row-wise method lazily to every row block."""
+def map_rows(function, X, dtype, n_features, n_columns=None):
+    """Apply a fitted model's row-wise method lazily to every row block.
+
+    ``function`` maps a block to one value per row (``n_columns=None``) or
+    to ``n_columns`` values per row. `X` must have ``n_features`` columns.
+    """
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(
+            f"X has shape {X.shape}, but the model is expecting {n_features} "
+            "features as input."
+        )
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
     if n_columns is None:
         return X.map_blocks(function, drop_axis=1, dtype=dtype)
     return X.map_blocks(function, dtype=dtype, chunks=(X.chunks[0], (n_columns,)))

@@ -53,6 +53,7 @@ class ClassTerms(NamedTuple):
     factor_means: np.ndarray  # (n, q)
     residuals: np.ndarray  # (n, J), zero where missing
     precisions: np.ndarray  # (n, J, J)
+    weighted_residuals: np.ndarray  # (n, J), Sigma^-1 (y - mu)
     log_density: np.ndarray  # (n,)
 
 
@@ -83,10 +84,13 @@ def class_terms(curve, data, params, k):
     diagonal = np.arange(loadings.shape[1])
     precisions[:, diagonal, diagonal] += inv_diag
     log_det = log_det_small - np.log(inv_diag).sum(axis=1)
-    mahalanobis = (_apply(precisions, residuals) * residuals).sum(axis=1)
+    weighted = _apply(precisions, residuals)
+    mahalanobis = (weighted * residuals).sum(axis=1)
     n_observed = data.mask.sum(axis=1)
     log_density = -0.5 * (n_observed * LOG_2PI + log_det + mahalanobis)
-    return ClassTerms(loadings, factor_means, residuals, precisions, log_density)
+    return ClassTerms(
+        loadings, factor_means, residuals, precisions, weighted, log_density
+    )
 
 
 def _apply(matrices, vectors):
@@ -317,7 +321,7 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
     ``d log N(y; mu, S) = u' d mu + tr(G dS)`` with ``u = S^-1 (y - mu)`` and
     ``G = (u u' - S^-1) / 2``.
     """
-    u = _apply(terms.precisions, terms.residuals)
+    u = terms.weighted_residuals
     G = 0.5 * (u[:, :, None] * u[:, None, :] - terms.precisions)
     d_means = (u[:, :, None] * terms.loadings).sum(axis=1)
     loadings_t_G = terms.loadings.transpose(0, 2, 1) @ G  # (n, q, J)

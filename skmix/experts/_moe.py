@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._config import get_config
 from ..utils import (
+    check_fitted_input,
     check_param_float,
     check_param_int,
     check_param_option,
@@ -128,6 +129,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     converged_, n_iter_ : bool, int
     backend_ : str
         Always 'numpy'.
+    covariate_means_ : ndarray of shape (n_features,)
+        Training means of the covariates (the default profile of
+        :meth:`class_trajectories`).
     growth_factors_ : ndarray of shape (n_subjects, q)
         Empirical-Bayes growth factors of the training subjects.
     posterior_ : ndarray of shape (n_subjects, n_components)
@@ -240,16 +244,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                     "columns; pass X, or set both to None."
                 )
             return np.empty((n_subjects, 0)), None
+        if not reset:
+            return np.asarray(check_fitted_input(self, X), dtype=np.float64), None
         names = getattr(X, "columns", None)
         names = np.asarray(names, dtype=object) if names is not None else None
-        X = check_array(
-            X, dtype=np.float64, input_name="X", ensure_min_samples=2 if reset else 1
-        )
-        if not reset and X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but MixtureOfExpertsRegressor is "
-                f"expecting {self.n_features_in_} features as input."
-            )
+        X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
         return X, names
 
     def _validate_outcomes(self, y, time, n_subjects, fitting):
@@ -313,6 +312,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Y, mask, T, scalar = self._validate_outcomes(y, time, len(X), fitting)
         if fitting:
             self._feature_names = names
+            self.covariate_means_ = X.mean(axis=0)
             n_features = X.shape[1]
             self.gating_columns_ = self._columns(
                 self.gating_features, "gating_features", n_features, names
@@ -325,9 +325,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 "y must have the dimensions it had in fit "
                 f"({'1-D' if self.scalar_outcome_ else '2-D'})."
             )
-        Z = np.column_stack([np.ones(len(X)), X[:, self.gating_columns_]])
-        data = TrajectoryData(Y, mask, T, X[:, self.expert_columns_], Z)
+        data = TrajectoryData(
+            Y, mask, T, X[:, self.expert_columns_], self._gating_design(X)
+        )
         return data, scalar
+
+    def _gating_design(self, X):
+        """The gate's design matrix: an intercept and the gating columns."""
+        return np.column_stack([np.ones(len(X)), X[:, self.gating_columns_]])
 
     # -------------------------------------------------------------------- fit
     def fit(self, X, y, time=None):
@@ -389,9 +394,6 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.curve_ = curve
         self.random_effects_ = random_effects
         self.time_ = None if scalar else _common_time(data.T, data.mask)
-        self.covariate_means_ = (
-            np.zeros(0) if X is None else np.asarray(check_array(X)).mean(axis=0)
-        )
         self.n_subjects_ = len(data.Y)
         self.backend_ = "numpy"
         self.start_log_likelihoods_ = np.sort(converged_lls)[::-1]
@@ -582,8 +584,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             if X is None:
                 raise ValueError("Pass X (or y) to know the number of subjects.")
             X, _ = self._validate_X(X, None, reset=False)
-            Z = np.column_stack([np.ones(len(X)), X[:, self.gating_columns_]])
-            return np.exp(gating_log_proba(Z, self.params_.beta))
+            return np.exp(gating_log_proba(self._gating_design(X), self.params_.beta))
         data = self._data_for(X, y, time)
         return e_step(self.curve_, data, self.params_)[1]
 

@@ -592,14 +592,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _map_dask(self, method, X, dtype, n_columns):
         """A lazy Dask array of ``method`` applied to each row block of `X`."""
         check_is_fitted(self)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has shape {X.shape}, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        if len(X.chunks[1]) > 1:
-            X = X.rechunk({1: -1})
-        return map_rows(method, X, dtype, n_columns)
+        return map_rows(method, X, dtype, self.n_features_in_, n_columns)
 
     def score_samples(self, X):
         """Log-likelihood ``log p(x)`` of each sample under the model.

@@ -15,8 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
 from .._math import COVARIANCE_TYPES, kernel_precisions
-from ..distributed import check_dask_samples
-from ..distributed import is_dask_array as _is_dask_array
+from ..distributed import check_dask_samples, is_dask_array, map_rows
 from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..mixture._selection import _check_n_components
 from ..utils import (
@@ -375,13 +374,13 @@ class OpenSetGMMDetector(BaseEstimator):
         self : OpenSetGMMDetector
         """
         self._check_parameters()
-        distributed = _is_dask_array(X)
+        distributed = is_dask_array(X)
         X_checked = (
             check_dask_samples(X, ensure_min_samples=2)
             if distributed
             else np.asarray(check_samples(X, ensure_min_samples=2), dtype=np.float64)
         )
-        if distributed and _is_dask_array(y):
+        if distributed and is_dask_array(y):
             y = y.compute()
         y = self._check_labels(y, X_checked.shape[0])
         rng = check_random_state(self.random_state)
@@ -590,7 +589,7 @@ class OpenSetGMMDetector(BaseEstimator):
 
     def _validated(self, X):
         check_is_fitted(self)
-        if _is_dask_array(X):
+        if is_dask_array(X):
             return X
         if not is_cupy_array(X) and isinstance(X, np.memmap):
             return X  # validated chunk by chunk, never loaded whole
@@ -609,11 +608,12 @@ class OpenSetGMMDetector(BaseEstimator):
         scores : ndarray of shape (n_samples,) (a dask array for dask input)
         """
         X = self._validated(X)
-        if _is_dask_array(X):
-            return X.rechunk({1: -1}).map_blocks(
+        if is_dask_array(X):
+            return map_rows(
                 lambda block: self.score_samples(np.asarray(block)),
-                drop_axis=1,
-                dtype=np.float64,
+                X,
+                np.float64,
+                self.n_features_in_,
             )
         if isinstance(X, np.memmap):
             return np.concatenate(
