@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from skmix.datasets import load_ecls_k, make_trajectory_mixture  # noqa: E402
 from skmix.experts import MixtureOfExpertsRegressor  # noqa: E402
@@ -95,8 +96,10 @@ axes[1].set(xlabel="time", ylabel="y",
 axes[1].legend()
 
 values = np.linspace(-2.5, 2.5, 50)
-profiles = np.tile(moe.covariate_means_, (len(values), 1))
-profiles[:, 0] = values
+profiles = pd.DataFrame(
+    np.tile(moe.covariate_means_, (len(values), 1)), columns=sim.X.columns
+)
+profiles["gc1"] = values
 axes[2].plot(values, moe.predict_class_proba(profiles)[:, 1], label="model")
 truth = 1 / (1 + np.exp(-(sim.gating[0, 0] + sim.gating[0, 1] * values)))
 axes[2].plot(values, truth, "k:", label="generating")
