@@ -150,15 +150,23 @@ class ParameterLayout:
 
     def hessian(self, data, vector, relative_step=1e-5):
         """Central differences of the analytic total score."""
-        size = len(vector)
-        H = np.empty((size, size))
-        for j in range(size):
-            h = relative_step * max(1.0, abs(vector[j]))
-            plus, minus = vector.copy(), vector.copy()
-            plus[j] += h
-            minus[j] -= h
-            H[:, j] = (self.gradient(data, plus) - self.gradient(data, minus)) / (2 * h)
+        H = central_jacobian(lambda v: self.gradient(data, v), vector, relative_step)
         return (H + H.T) / 2
+
+
+def central_jacobian(function, vector, relative_step):
+    """Jacobian of ``function`` at ``vector`` by central differences, with a
+    step of ``relative_step * max(1, |x_j|)`` in each coordinate."""
+    columns = []
+    for j in range(vector.size):
+        h = relative_step * max(1.0, abs(vector[j]))
+        plus, minus = vector.copy(), vector.copy()
+        plus[j] += h
+        minus[j] -= h
+        columns.append(
+            (np.asarray(function(plus), float) - np.asarray(function(minus))) / (2 * h)
+        )
+    return np.column_stack(columns)
 
 
 def original_scale_layout(layout):
@@ -221,14 +229,5 @@ def parameter_table(names, estimates, covariance, level=0.95):
 
 def delta_method(function, vector, covariance, step=1e-6):
     """Values of ``function(vector)`` and their delta-method covariance."""
-    value = np.asarray(function(vector), dtype=float)
-    jacobian = np.empty((value.size, vector.size))
-    for j in range(vector.size):
-        h = step * max(1.0, abs(vector[j]))
-        plus, minus = vector.copy(), vector.copy()
-        plus[j] += h
-        minus[j] -= h
-        jacobian[:, j] = (np.asarray(function(plus)) - np.asarray(function(minus))) / (
-            2 * h
-        )
-    return value, jacobian @ covariance @ jacobian.T
+    jacobian = central_jacobian(function, vector, step)
+    return np.asarray(function(vector), dtype=float), jacobian @ covariance @ jacobian.T
