@@ -8,7 +8,9 @@ components, fitted on the training rows. Reported: AUROC of novel vs known and
 the false-positive rate on known rows at 95% true-positive rate on novel ones,
 averaged over held-out classes and seeds, against scikit-learn's
 IsolationForest, LocalOutlierFactor(novelty=True), OneClassSVM and a plain
-GaussianMixture (one component per known class) likelihood.
+GaussianMixture (one component per known class) likelihood. The detector's
+default is the row that counts; a spherical-covariance row is shown for the
+geometry trade-off described in doc/novelty.rst.
 
 Throughput: rows per second of score_samples on 1e6 x 32 float64 against
 scikit-learn GaussianMixture.score_samples with the same total number of
@@ -48,6 +50,12 @@ def detectors(n_known, seed):
     """name -> (estimator, whether fit takes y); higher score = more normal."""
     return {
         "skmix OpenSetGMM": (OpenSetGMMDetector(random_state=seed), True),
+        # Not the default: isotropic geometry, for novelties along the
+        # directions in which the known classes vary most (see doc/novelty).
+        "skmix spherical": (
+            OpenSetGMMDetector(covariance_type="spherical", random_state=seed),
+            True,
+        ),
         "IsolationForest": (IsolationForest(random_state=seed), False),
         "LOF (novelty)": (LocalOutlierFactor(novelty=True), False),
         "OneClassSVM": (OneClassSVM(gamma="scale", nu=0.1), False),
@@ -101,9 +109,11 @@ def quality(n_seeds):
             auroc, fpr = np.mean(values, axis=0)
             summary[dataset, name] = auroc
             print(f"{dataset:>14} {name:>18} | {auroc:6.3f} {fpr:7.3f}")
-        best = max(summary[dataset, name] for name in results)
-        gap = best - summary[dataset, "skmix OpenSetGMM"]
-        print(f"{'':>14} {'skmix gap to best':>18} | {gap:6.3f}  (goal <= 0.01)")
+        best = max(
+            summary[dataset, name] for name in results if not name.startswith("skmix")
+        )
+        gap = max(best - summary[dataset, "skmix OpenSetGMM"], 0.0)
+        print(f"{'':>14} {'gap to best':>18} | {gap:6.3f}  (goal <= 0.01)")
     return summary
 
 
