@@ -34,20 +34,6 @@ class ConditionalGaussians(NamedTuple):
     covariances: np.ndarray
 
 
-def full_covariances(covariances, covariance_type, n_components, n_features):
-    """Covariances of any type as an (n_components, n_features, n_features) stack."""
-    if covariance_type == "full":
-        return np.asarray(covariances, dtype=np.float64)
-    if covariance_type == "tied":
-        return np.repeat(
-            np.asarray(covariances, dtype=np.float64)[None], n_components, 0
-        )
-    variances = np.asarray(covariances, dtype=np.float64)
-    if covariance_type == "spherical":
-        variances = np.repeat(variances[:, None], n_features, axis=1)
-    return variances[:, :, None] * np.eye(n_features)
-
-
 def condition_gaussians(means, covariances, n_x):
     """Conditional distributions of the last dimensions given the first `n_x`.
 

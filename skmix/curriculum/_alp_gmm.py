@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._math import n_parameters
+from .._core import aic, aicc, bic, n_mixture_parameters
 from ..mixture import GaussianMixture
 from ..utils import check_param_float, check_param_int, check_param_option
 from ._nearest import IncrementalNearestNeighbor
@@ -42,16 +42,14 @@ def information_criterion(mixture, data, criterion):
     Parameters are counted in the dimension the mixture was fitted in (task
     dimensions plus the ALP dimension).
     """
-    if criterion == "bic":
-        return mixture.bic(data)
-    aic = mixture.aic(data)
-    if criterion == "aic":
-        return aic
+    log_likelihood = float(mixture.score_samples(data).sum())
     n_samples, n_features = data.shape
-    p = n_parameters("full", mixture.n_components, n_features)
-    if n_samples - p - 1 <= 0:
-        return np.inf
-    return aic + 2.0 * p * (p + 1) / (n_samples - p - 1)
+    p = n_mixture_parameters("full", mixture.n_components, n_features)
+    if criterion == "bic":
+        return bic(log_likelihood, p, n_samples)
+    if criterion == "aic":
+        return aic(log_likelihood, p)
+    return aicc(log_likelihood, p, n_samples)
 
 
 def component_probabilities(alp_means):

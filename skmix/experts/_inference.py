@@ -11,7 +11,13 @@ import pandas as pd
 from scipy.stats import norm
 
 from ._curves import GrowthCurve
-from ._likelihood import ExpertParams, class_scores, e_step, gating_log_proba
+from ._likelihood import (
+    RANDOM_EFFECT_STRUCTURES,
+    ExpertParams,
+    class_scores,
+    e_step,
+    gating_log_proba,
+)
 
 
 class ParameterLayout:
@@ -21,6 +27,8 @@ class ParameterLayout:
     (co)variances (lower triangle; diagonal for 'diag'; once for all classes
     when 'tied'), residual variance, curve parameters. Then the gating
     coefficients of classes 2..K (class 1 is the reference).
+    ``random_effects`` is a name or a structure of
+    ``RANDOM_EFFECT_STRUCTURES``.
     """
 
     def __init__(self, curve, n_classes, n_expert, n_gating, random_effects,
@@ -30,16 +38,15 @@ class ParameterLayout:
         self.n_factors = curve.n_factors
         self.n_expert = n_expert
         self.n_gating = n_gating
+        if isinstance(random_effects, str):
+            random_effects = RANDOM_EFFECT_STRUCTURES[random_effects]
         self.random_effects = random_effects
         self.expert_names = list(expert_names)
         self.gating_names = list(gating_names)
         q = self.n_factors
-        if random_effects in ("full", "tied"):
-            self.psi_index = np.tril_indices(q)
-        elif random_effects == "diag":
-            self.psi_index = (np.arange(q), np.arange(q))
-        else:
-            self.psi_index = (np.empty(0, int), np.empty(0, int))
+        self.psi_index = random_effects.free_index(q)
+        # Shared (tied) covariances come once, after the classes.
+        self.per_class_psi = not random_effects.shared
         self._names = self._build_names(expert_names, gating_names)
 
     @property
@@ -61,11 +68,11 @@ class ParameterLayout:
             c = k + 1
             rows += [(c, "mean", f) for f in factors]
             rows += [(c, "expert", f"{f}~{x}") for f in factors for x in expert_names]
-            if self.random_effects in ("full", "diag"):
+            if self.per_class_psi:
                 rows += [(c, "covariance", n) for n in self._psi_names()]
             rows.append((c, "residual", "residual_variance"))
             rows += [(c, "curve", n) for n in self.curve.nonlinear_names]
-        if self.random_effects == "tied":
+        if not self.per_class_psi:
             rows += [("all", "covariance", n) for n in self._psi_names()]
         for k in range(1, self.n_classes):
             rows += [(k + 1, "gating", g) for g in ("intercept", *gating_names)]
@@ -82,10 +89,10 @@ class ParameterLayout:
         parts = []
         for k in range(self.n_classes):
             parts += [params.alpha[k], params.B[k].ravel()]
-            if self.random_effects in ("full", "diag"):
+            if self.per_class_psi:
                 parts.append(params.psi[k][self.psi_index])
             parts += [params.theta[k : k + 1], params.phi[k]]
-        if self.random_effects == "tied":
+        if not self.per_class_psi:
             parts.append(params.psi[0][self.psi_index])
         parts.append(params.beta[1:].ravel())
         return np.concatenate(parts)
@@ -106,11 +113,11 @@ class ParameterLayout:
         for k in range(K):
             alpha[k] = take(q)
             B[k] = take(q * p).reshape(q, p)
-            if self.random_effects in ("full", "diag"):
+            if self.per_class_psi:
                 psi[k][rows, cols] = psi[k][cols, rows] = take(self.n_psi)
             theta[k] = take(1)[0]
             phi[k] = take(n_nl)
-        if self.random_effects == "tied":
+        if not self.per_class_psi:
             psi[:, rows, cols] = psi[:, cols, rows] = take(self.n_psi)
         beta = np.zeros((K, self.n_gating))
         beta[1:] = take((K - 1) * self.n_gating).reshape(K - 1, self.n_gating)
@@ -133,12 +140,12 @@ class ParameterLayout:
                 w * s["B"].reshape(n, self.n_factors * self.n_expert),
             ]
             psi_scores = s["psi"][:, rows, cols] * psi_factor
-            if self.random_effects in ("full", "diag"):
+            if self.per_class_psi:
                 blocks.append(w * psi_scores)
-            elif self.random_effects == "tied":
+            else:
                 tied = tied + w * psi_scores
             blocks += [w * s["theta"][:, None], w * s["phi"]]
-        if self.random_effects == "tied":
+        if not self.per_class_psi:
             blocks.append(tied)
         proba = np.exp(gating_log_proba(data.Z, params.beta))
         for k in range(1, self.n_classes):
@@ -180,7 +187,8 @@ def original_scale_layout(layout):
     renamed.nonlinear_names = layout.curve.nonlinear_names
     return ParameterLayout(
         renamed, layout.n_classes, layout.n_expert, layout.n_gating,
-        "none" if layout.random_effects == "none" else "full",
+        layout.random_effects if layout.random_effects.fixed_at_zero
+        else RANDOM_EFFECT_STRUCTURES["full"],
         layout.expert_names, layout.gating_names,
     )  # fmt: skip
 

@@ -20,9 +20,15 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import softmax
 
+from .._core import ZeroCovariance, get_covariance_model
+
 LOG_2PI = np.log(2 * np.pi)
-# Covariance structures of the random growth factors.
-RANDOM_EFFECTS = ("full", "diag", "tied", "none")
+#: Covariance structures of the random growth factors, by their names.
+RANDOM_EFFECT_STRUCTURES = {
+    **{name: get_covariance_model(name) for name in ("full", "diag", "tied")},
+    "none": ZeroCovariance(),
+}
+RANDOM_EFFECTS = tuple(RANDOM_EFFECT_STRUCTURES)
 
 
 class TrajectoryData(NamedTuple):
@@ -216,7 +222,7 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
     psi, theta, phi = np.empty_like(params.psi), np.empty(n_classes), params.phi.copy()
     for k in range(n_classes):
         weights = resp[:, k]
-        if random_effects == "none":
+        if random_effects.fixed_at_zero:
 
             def profile(phi_k, weights=weights):
                 return _regression_experts(curve, data, phi_k, design, weights)[1]
@@ -243,11 +249,7 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
                 rss = profile(phi[k])
         alpha[k], B[k] = coef[0], coef[1:].T
         theta[k] = rss / (weights @ n_observed)
-    if random_effects == "diag":
-        psi = np.einsum("kqq->kq", psi)[:, :, None] * np.eye(n_factors)
-    elif random_effects == "tied":
-        shares = resp.sum(axis=0) / resp.sum()
-        psi[:] = np.einsum("k,kqr->qr", shares, psi)
+    psi = random_effects.constrain(psi, resp.sum(axis=0))
     return alpha, B, psi, theta, phi
 
 
@@ -334,7 +336,7 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
         "theta": (G[:, diagonal, diagonal] * data.mask).sum(axis=1),
         "psi": (
             loadings_t_G @ terms.loadings
-            if random_effects != "none"
+            if not random_effects.fixed_at_zero
             else np.zeros((len(u),) + params.psi.shape[1:])
         ),
     }
@@ -351,7 +353,7 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
         # d mu = dL m; d Sigma = dL Psi L' + L Psi dL', so tr(G d Sigma) =
         # 2 tr(L' G dL Psi).
         d_phi[:, j] = (u * _apply(d_loadings, terms.factor_means)).sum(axis=1)
-        if random_effects != "none":
+        if not random_effects.fixed_at_zero:
             d_phi[:, j] += 2 * ((loadings_t_G @ d_loadings) * params.psi[k].T).sum(
                 axis=(1, 2)
             )

@@ -4,7 +4,6 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from scipy.special import xlogy
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -12,6 +11,7 @@ from sklearn.utils import check_array, check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
 from .._config import get_config
+from .._core import aic, bic, relative_entropy, sabic
 from ..utils import (
     check_fitted_input,
     check_param_float,
@@ -31,6 +31,7 @@ from ._inference import (
     to_original_scale,
 )
 from ._likelihood import (
+    RANDOM_EFFECT_STRUCTURES,
     RANDOM_EFFECTS,
     ExpertParams,
     TrajectoryData,
@@ -372,7 +373,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         bounds = curve.nonlinear_bounds(data.T[data.mask])
 
-        runs = self._run_starts(data, curve, random_effects, bounds, rng)
+        runs = self._run_starts(
+            data, curve, RANDOM_EFFECT_STRUCTURES[random_effects], bounds, rng
+        )
         if not runs:
             raise ValueError(
                 "Every start collapsed a class (too few subjects per class for "
@@ -502,14 +505,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.weights_ = resp.mean(axis=0)
         self.log_likelihood_ = ll
         self.n_parameters_ = k
-        self.aic_ = -2 * ll + 2 * k
-        self.bic_ = -2 * ll + k * np.log(n)
-        self.sabic_ = -2 * ll + k * np.log((n + 2) / 24)
-        self.entropy_ = (
-            1.0
-            if self.n_components == 1
-            else float(1 + xlogy(resp, resp).sum() / (n * np.log(self.n_components)))
-        )
+        self.aic_ = aic(ll, k)
+        self.bic_ = bic(ll, k, n)
+        self.sabic_ = sabic(ll, k, n)
+        self.entropy_ = relative_entropy(resp)
         self.growth_factors_ = self._growth_factors(terms, resp, params)
         self.parameter_names_ = layout.names
         self.covariance_, self.robust_covariance_ = estimate_covariances(
@@ -533,7 +532,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         )  # fmt: skip
 
     def _growth_factors(self, terms, resp, params):
-        if self.random_effects_ == "none":
+        if RANDOM_EFFECT_STRUCTURES[self.random_effects_].fixed_at_zero:
             means = np.stack([t.factor_means for t in terms], axis=1)
         else:
             means = np.stack(
@@ -829,17 +828,10 @@ def _params_from_resp(curve, data, resp, phi, random_effects):
     residual = (data.Y - np.einsum("njq,nq->nj", masked_loadings(curve, data, phi[0]),
                                    factors)) * data.mask  # fmt: skip
     theta = np.full(K, max((residual**2).sum() / data.mask.sum(), 1e-6 * data.Y.var()))
-    if random_effects == "none":
-        psi[:] = 0.0
-    else:
-        # Least-squares factors carry measurement error: shrink towards a
-        # well-conditioned diagonal.
-        psi = 0.5 * psi + 0.5 * np.einsum("kqq->kq", psi)[:, :, None] * np.eye(q)
-        psi += 1e-6 * np.eye(q)
-        if random_effects == "diag":
-            psi = np.einsum("kqq->kq", psi)[:, :, None] * np.eye(q)
-        elif random_effects == "tied":
-            psi[:] = np.einsum("k,kqr->qr", shares / shares.sum(), psi)
+    # Least-squares factors carry measurement error: shrink towards a
+    # well-conditioned diagonal, then impose the structure.
+    psi = 0.5 * psi + 0.5 * np.einsum("kqq->kq", psi)[:, :, None] * np.eye(q)
+    psi = random_effects.constrain(psi + 1e-6 * np.eye(q), shares)
     return ExpertParams(alpha, B, psi, theta, phi, beta)
 
 

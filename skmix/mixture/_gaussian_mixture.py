@@ -1,30 +1,22 @@
 """Gaussian mixture fitted by EM over additive sufficient statistics."""
 
-import math
-import warnings
-from time import perf_counter
-from typing import NamedTuple
-
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.cluster import KMeans, kmeans_plusplus
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
-from .._math import (
-    COVARIANCE_TYPES,
-    covariances_from_precision_cholesky,
-    e_step_statistics,
-    kernel_precisions,
+from .._core import (
+    EMDriver,
+    GaussianComponents,
+    aic,
+    bic,
+    covariance_model_names,
+    get_covariance_model,
     m_step,
-    n_parameters,
-    precision_cholesky_from_precisions,
-    precisions_from_cholesky,
-    responsibility_statistics,
-    second_moments_are_full,
 )
+from .._math import responsibility_statistics
 from ..distributed import (
     check_dask_samples,
     dask_e_step_statistics,
@@ -46,24 +38,6 @@ from ..utils import (
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
-class _Parameters(NamedTuple):
-    """Mixture parameters on the host, float64."""
-
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
-    precisions_cholesky: np.ndarray
-
-
-class _EMRun(NamedTuple):
-    parameters: _Parameters
-    lower_bound: float
-    lower_bounds: list
-    n_iter: int
-    converged: bool
-    statistics: object
-
-
 def _check_weights(weights, n_components):
     weights = check_param_array(weights, "weights_init", (n_components,))
     if np.any(weights < 0.0) or np.any(weights > 1.0):
@@ -77,28 +51,6 @@ def _check_weights(weights, n_components):
             f"sum(weights_init) = {weights.sum():.5f}."
         )
     return weights
-
-
-def _check_precisions(precisions, covariance_type, n_components, n_features):
-    shape = {
-        "full": (n_components, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-    }[covariance_type]
-    precisions = check_param_array(precisions, "precisions_init", shape)
-    if covariance_type in ("diag", "spherical"):
-        if np.any(precisions <= 0.0):
-            raise ValueError(f"'{covariance_type} precision' should be positive.")
-        return precisions
-    for matrix in precisions.reshape(-1, n_features, n_features):
-        if not (
-            np.allclose(matrix, matrix.T) and np.all(np.linalg.eigvalsh(matrix) > 0)
-        ):
-            raise ValueError(
-                f"'{covariance_type} precision' should be symmetric, positive-definite."
-            )
-    return precisions
 
 
 def _initial_responsibilities(X, n_components, init_params, random_state):
@@ -255,7 +207,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ checks
     def _check_parameters(self):
         check_param_int(self.n_components, "n_components", 1)
-        check_param_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        check_param_option(
+            self.covariance_type, "covariance_type", covariance_model_names()
+        )
         check_param_float(self.tol, "tol", 0.0)
         check_param_float(self.reg_covar, "reg_covar", 0.0)
         check_param_int(self.max_iter, "max_iter", 0)
@@ -274,11 +228,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 self.means_init, "means_init", (self.n_components, n_features)
             )
         if self.precisions_init is not None:
-            precisions = _check_precisions(
-                self.precisions_init,
-                self.covariance_type,
-                self.n_components,
-                n_features,
+            precisions = get_covariance_model(self.covariance_type).check_precisions(
+                self.precisions_init, self.n_components, n_features
             )
         return weights, means, precisions
 
@@ -314,10 +265,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ maths
-    def _initial_parameters(self, X, backend, random_state, initial_values):
+    def _initial_components(self, X, backend, random_state, initial_values):
         weights_init, means_init, precisions_init = initial_values
-        covariance_type = self.covariance_type
-        n_samples, n_features = X.shape
+        model = get_covariance_model(self.covariance_type)
         if weights_init is None or means_init is None or precisions_init is None:
             if is_dask_array(X):
                 # Initialise on rows drawn across all blocks.
@@ -332,88 +282,49 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 X,
                 resp,
                 np.tile(centre, (self.n_components, 1)),
-                second_moments_are_full(covariance_type),
+                model.full_moments,
             )
-            weights, means, covariances, precisions_chol = m_step(
-                stats, covariance_type, self.reg_covar
-            )
+            components = m_step(stats, model, self.reg_covar)
+            weights, means = components.weights, components.means
         if weights_init is not None:
             weights = weights_init
         if means_init is not None:
             means = means_init
         if precisions_init is not None:
-            precisions_chol = precision_cholesky_from_precisions(
-                precisions_init, covariance_type
+            return GaussianComponents.from_precisions(
+                weights, means, precisions_init, model
             )
-            covariances = covariances_from_precision_cholesky(
-                precisions_chol, covariance_type
-            )
-        return _Parameters(weights, means, covariances, precisions_chol)
+        return GaussianComponents(
+            weights, means, components.covariances, components.precisions_cholesky,
+            model,
+        )  # fmt: skip
 
-    def _kernel_parameters(self, weights, means, precisions_cholesky):
-        """Log-weights, means and kernel-form precision factors for the kernels."""
-        n_components, n_features = means.shape
-        with np.errstate(divide="ignore"):  # a zero weight is a valid -inf
-            log_weights = np.log(weights)
-        precisions = kernel_precisions(
-            np.asarray(precisions_cholesky),
-            self.covariance_type,
-            n_components,
-            n_features,
-        )
-        return log_weights, means, precisions
-
-    def _e_step(self, X, backend, parameters):
-        log_weights, means, precisions = self._kernel_parameters(
-            parameters.weights, parameters.means, parameters.precisions_cholesky
-        )
+    def _e_step(self, X, backend, components):
+        scorer = components.scorer()
         if is_dask_array(X):
             return dask_e_step_statistics(
-                X, backend.name, log_weights, means, precisions, parameters.means
+                X, backend.name, scorer.log_weights, scorer.means,
+                scorer.precisions, components.means,
+            )  # fmt: skip
+        return scorer.e_step_statistics(backend, X, shift=components.means)
+
+    def _em_step(self, X, backend):
+        """One EM step on `X`: components -> (next components, mean
+        log-likelihood at the given ones, their statistics)."""
+
+        def step(components):
+            statistics = self._e_step(X, backend, components)
+            return (
+                m_step(statistics, components.covariance, self.reg_covar),
+                statistics.mean_log_likelihood,
+                statistics,
             )
-        return e_step_statistics(
-            backend, X, log_weights, means, precisions, shift=parameters.means
-        )
 
-    def _run_em(self, X, backend, parameters, lower_bound):
-        lower_bounds = []
-        statistics = None
-        converged = False
-        n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
-            previous = lower_bound
-            statistics = self._e_step(X, backend, parameters)
-            parameters = _Parameters(
-                *m_step(statistics, self.covariance_type, self.reg_covar)
-            )
-            lower_bound = statistics.mean_log_likelihood
-            lower_bounds.append(lower_bound)
-            change = lower_bound - previous
-            self._print_verbose_msg_iter_end(n_iter, change)
-            if abs(change) < self.tol:
-                converged = True
-                break
-        return _EMRun(
-            parameters, lower_bound, lower_bounds, n_iter, converged, statistics
-        )
+        return step
 
-    def _best_of_initialisations(self, X, backend, do_init, initial_values, rng):
-        best = None
-        for init in range(self.n_init if do_init else 1):
-            self._print_verbose_msg_init_beg(init)
-            if do_init:
-                parameters = self._initial_parameters(X, backend, rng, initial_values)
-                start = -np.inf
-            else:
-                parameters, start = self._current_parameters(), self.lower_bound_
-            run = self._run_em(X, backend, parameters, start)
-            self._print_verbose_msg_init_end(run.lower_bound, run.converged)
-            if best is None or run.lower_bound > best.lower_bound:
-                best = run
-        return best
-
-    def _current_parameters(self):
-        return _Parameters(
+    def _fitted_components(self):
+        """The fitted parameters as float64 components."""
+        return GaussianComponents(
             *(
                 np.asarray(a, dtype=np.float64)
                 for a in (
@@ -422,34 +333,35 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     self.covariances_,
                     self.precisions_cholesky_,
                 )
-            )
+            ),
+            get_covariance_model(self._fitted_covariance_type),
         )
 
-    def _set_fitted(self, parameters, dtype, backend):
+    def _set_fitted(self, components, dtype, backend):
         as_dtype = {np.dtype(np.float32): np.float32}.get(np.dtype(dtype), np.float64)
         (
             self.weights_,
             self.means_,
             self.covariances_,
             self.precisions_cholesky_,
-        ) = (np.asarray(a, dtype=as_dtype) for a in parameters)
-        self.precisions_ = precisions_from_cholesky(
-            self.precisions_cholesky_, self.covariance_type
+        ) = (
+            np.asarray(a, dtype=as_dtype)
+            for a in (
+                components.weights,
+                components.means,
+                components.covariances,
+                components.precisions_cholesky,
+            )
         )
-        self._fitted_covariance_type = self.covariance_type
+        self.precisions_ = components.covariance.precisions_from_cholesky(
+            self.precisions_cholesky_
+        )
+        self._fitted_covariance_type = components.covariance.name
         self.backend_ = backend.name
 
     def _weighted_log_prob(self, X, backend):
         """log p(x | k) + log w_k on the backend's device, shape (N, K)."""
-        log_weights, means, precisions = self._kernel_parameters(
-            self.weights_, self.means_, self.precisions_cholesky_
-        )
-        log_prob = backend.kernels.log_gaussian_prob(
-            X,
-            backend.asarray(means, dtype=X.dtype),
-            backend.asarray(precisions, dtype=X.dtype),
-        )
-        return log_prob + backend.asarray(log_weights, dtype=X.dtype)
+        return self._fitted_components().scorer().log_joint(backend, X)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -496,27 +408,28 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if not do_init:
             self._check_continuation(X)
         random_state = check_random_state(self.random_state)
+        if do_init:  # drawn lazily, one per start, as scikit-learn does
+            starts = (
+                self._initial_components(X, backend, random_state, initial_values)
+                for _ in range(self.n_init)
+            )
+        else:
+            starts = [(self._fitted_components(), self.lower_bound_)]
 
+        driver = EMDriver(
+            self.max_iter, self.tol, verbose=self.verbose,
+            verbose_interval=self.verbose_interval,
+        )  # fmt: skip
         with backend.compute_context():
-            best = self._best_of_initialisations(
-                X, backend, do_init, initial_values, random_state
-            )
-
-        if not best.converged and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different "
-                "init parameters, or increase max_iter, tol, or check for "
-                "degenerate data.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self._set_fitted(best.parameters, X.dtype, backend)
+            best = driver.best_of(starts, self._em_step(X, backend))
+        driver.warn_if_not_converged(best)
+        self._set_fitted(best.state, X.dtype, backend)
         record_input_features(self, X_raw)
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
         self.lower_bound_ = best.lower_bound
         self.lower_bounds_ = best.lower_bounds
-        self._statistics = best.statistics
+        self._statistics = best.extras
         if distributed:
             return self.predict(X)
         labels = backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
@@ -547,7 +460,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         first_call = not hasattr(self, "means_")
         if first_call:
             X = backend.asarray(self._check_training_data(X))
-            parameters = self._initial_parameters(
+            components = self._initial_components(
                 X,
                 backend,
                 check_random_state(self.random_state),
@@ -557,19 +470,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         else:
             X = backend.asarray(check_samples(X))
             self._check_continuation(X)
-            parameters = self._current_parameters()
+            components = self._fitted_components()
             previous_statistics = self._statistics
             previous_bound, n_iter = self.lower_bound_, self.n_iter_
         with backend.compute_context():
-            batch = self._e_step(X, backend, parameters)
+            batch = self._e_step(X, backend, components)
         statistics = batch
         if previous_statistics is not None:
             statistics = previous_statistics + batch
-        parameters = _Parameters(
-            *m_step(statistics, self.covariance_type, self.reg_covar)
-        )
+        components = m_step(statistics, components.covariance, self.reg_covar)
 
-        self._set_fitted(parameters, X.dtype, backend)
+        self._set_fitted(components, X.dtype, backend)
         if first_call:
             record_input_features(self, X_raw)
         self.lower_bound_ = batch.mean_log_likelihood
@@ -609,13 +520,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if is_dask_array(X):
             return self._map_dask(self.score_samples, X, np.float64, None)
         X, backend, as_input_type = self._fitted_input(X)
-        parameters = self._kernel_parameters(
-            self.weights_, self.means_, self.precisions_cholesky_
-        )
-        log_prob = backend.kernels.score_samples(
-            X, *(backend.asarray(p, dtype=X.dtype) for p in parameters)
-        )
-        return as_input_type(log_prob)
+        scorer = self._fitted_components().scorer()
+        return as_input_type(scorer.score_samples(backend, X))
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample of `X`.
@@ -663,10 +569,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if is_dask_array(X):
             return self._map_dask(self.predict_proba, X, np.float64, self.n_components)
         X, backend, as_input_type = self._fitted_input(X)
-        weighted = self._weighted_log_prob(X, backend)
-        log_norm = backend.kernels.logsumexp_rows(weighted)
-        with np.errstate(under="ignore"):
-            return as_input_type(backend.xp.exp(weighted - log_norm[:, None]))
+        resp, _ = self._fitted_components().scorer().posteriors(backend, X)
+        return as_input_type(resp)
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture (seeded by ``random_state``).
@@ -684,27 +588,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         check_param_int(n_samples, "n_samples", 1)
         rng = check_random_state(self.random_state)
-        counts = rng.multinomial(n_samples, np.asarray(self.weights_, dtype=np.float64))
-        n_features = self.means_.shape[1]
-        covariances = self.covariances_
-        if self.covariance_type == "tied":
-            covariances = [covariances] * len(counts)
-        draws = []
-        for mean, covariance, count in zip(
-            self.means_, covariances, counts, strict=True
-        ):
-            if second_moments_are_full(self.covariance_type):
-                draws.append(rng.multivariate_normal(mean, covariance, int(count)))
-            else:
-                noise = rng.standard_normal(size=(count, n_features))
-                draws.append(mean + noise * np.sqrt(covariance))
-        X = np.vstack(draws)
-        y = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        return X, y
+        return self._fitted_components().sample(n_samples, rng)
 
     # ------------------------------------------------------------------ criteria
     def _n_parameters(self):
-        return n_parameters(self.covariance_type, *self.means_.shape)
+        return self._fitted_components().n_parameters()
 
     def _total_log_likelihood(self, X):
         log_prob = self.score_samples(X)
@@ -722,7 +610,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         bic : float
         """
         log_likelihood, n_samples = self._total_log_likelihood(X)
-        return -2 * log_likelihood + self._n_parameters() * math.log(n_samples)
+        return bic(log_likelihood, self._n_parameters(), n_samples)
 
     def aic(self, X):
         """Akaike information criterion on `X` (lower is better).
@@ -736,35 +624,4 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         aic : float
         """
         log_likelihood, _ = self._total_log_likelihood(X)
-        return -2 * log_likelihood + 2 * self._n_parameters()
-
-    # ------------------------------------------------------------------ verbose
-    def _print_verbose_msg_init_beg(self, n_init):
-        if self.verbose >= 1:
-            print(f"Initialization {n_init}")
-            self._init_prev_time = self._iter_prev_time = perf_counter()
-
-    def _print_verbose_msg_iter_end(self, n_iter, change):
-        if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
-            if self.verbose == 1:
-                print(f"  Iteration {n_iter}")
-            else:
-                now = perf_counter()
-                lapse = now - self._iter_prev_time
-                print(
-                    f"  Iteration {n_iter}\t time lapse {lapse:.5f}s"
-                    f"\t ll change {change:.5f}"
-                )
-                self._iter_prev_time = now
-
-    def _print_verbose_msg_init_end(self, lower_bound, converged):
-        if self.verbose >= 1:
-            message = "converged" if converged else "did not converge"
-            if self.verbose == 1:
-                print(f"Initialization {message}.")
-            else:
-                elapsed = perf_counter() - self._init_prev_time
-                print(
-                    f"Initialization {message}. time lapse {elapsed:.5f}s\t "
-                    f"lower bound {lower_bound:.5f}."
-                )
+        return aic(log_likelihood, self._n_parameters())

@@ -8,11 +8,8 @@ from sklearn.utils import check_random_state, check_X_y
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import resolve_backend
-from .._math import (
-    condition_gaussians,
-    full_covariances,
-    precision_cholesky_from_covariances,
-)
+from .._core import GaussianComponents
+from .._math import condition_gaussians
 from ..utils import check_param_int, check_target_given, record_input_features
 from ..utils._validation import FLOAT_DTYPES
 from ._gaussian_mixture import GaussianMixture
@@ -217,12 +214,9 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
             backend=self.backend,
         ).fit(np.hstack([X_checked, y_2d]))
         n_x = X_checked.shape[1]
+        components = joint._fitted_components()
         conditional = condition_gaussians(
-            np.asarray(joint.means_, dtype=np.float64),
-            full_covariances(
-                joint.covariances_, joint.covariance_type, *joint.means_.shape
-            ),
-            n_x,
+            components.means, components.full_covariances(), n_x
         )
         self.gaussian_mixture_ = joint
         self.weights_ = joint.weights_
@@ -232,10 +226,12 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         self.intercept_ = conditional.intercept
         self.conditional_covariances_ = conditional.covariances
         self.target_variance_ = y_2d.var(axis=0)
-        self._marginal_means = conditional.marginal_means
-        self._marginal_precisions_chol = precision_cholesky_from_covariances(
-            conditional.marginal_covariances, "full"
-        )
+        self._marginal_scorer = GaussianComponents.from_covariances(
+            components.weights,
+            conditional.marginal_means,
+            conditional.marginal_covariances,
+            "full",
+        ).scorer()
         self._y_is_1d = y_checked.ndim == 1
         record_input_features(self, X)
         return self
@@ -244,18 +240,10 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         """Posterior of each component given ``x`` alone, (n_samples, K)."""
         backend = resolve_backend(self.backend, X)
         with backend.compute_context():
-            log_prob = backend.kernels.log_gaussian_prob(
-                backend.asarray(X, dtype=np.float64),
-                backend.asarray(self._marginal_means),
-                backend.asarray(self._marginal_precisions_chol),
+            resp, _ = self._marginal_scorer.posteriors(
+                backend, backend.asarray(X, dtype=np.float64)
             )
-            with np.errstate(divide="ignore"):
-                log_prob = backend.to_numpy(log_prob) + np.log(self.weights_)
-            log_norm = backend.to_numpy(
-                backend.kernels.logsumexp_rows(backend.asarray(log_prob))
-            )
-        with np.errstate(under="ignore"):
-            return np.exp(log_prob - log_norm[:, None])
+            return backend.to_numpy(resp)
 
     def _conditional(self, X):
         check_is_fitted(self)

@@ -4,11 +4,10 @@ criterion, with a tidy table of every candidate."""
 import math
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._math import COVARIANCE_TYPES
+from .._core import COVARIANCE_TYPES, aic, bic, covariance_model_names, icl
 from ..utils import (
     check_fitted_input,
     check_param_option,
@@ -32,17 +31,6 @@ _RESULT_COLUMNS = [
 ]
 
 
-def classification_entropy_penalty(responsibilities):
-    """``-2 sum_i log max_k tau_ik``: what ICL adds to BIC.
-
-    Biernacki, Celeux and Govaert's (2000) integrated completed likelihood
-    penalises BIC by the log-probability of the MAP classification, so
-    overlapping components (uncertain assignments) cost more.
-    """
-    with np.errstate(divide="ignore"):
-        return float(-2.0 * np.log(responsibilities.max(axis=1)).sum())
-
-
 def _check_n_components(values):
     try:
         values = tuple(values)
@@ -62,7 +50,7 @@ def _check_covariance_types(values):
     if not values:
         raise ValueError("covariance_types must not be empty.")
     for value in values:
-        check_param_option(value, "covariance_types", COVARIANCE_TYPES)
+        check_param_option(value, "covariance_types", covariance_model_names())
     return list(dict.fromkeys(values))
 
 
@@ -224,13 +212,13 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             }, None
         log_likelihood = float(model.score_samples(X).sum())
         n_parameters = model._n_parameters()
-        bic = -2 * log_likelihood + n_parameters * math.log(X.shape[0])
+        n_samples = X.shape[0]
         row.update(
             log_likelihood=log_likelihood,
             n_parameters=n_parameters,
-            bic=bic,
-            aic=-2 * log_likelihood + 2 * n_parameters,
-            icl=bic + classification_entropy_penalty(model.predict_proba(X)),
+            bic=bic(log_likelihood, n_parameters, n_samples),
+            aic=aic(log_likelihood, n_parameters),
+            icl=icl(log_likelihood, n_parameters, n_samples, model.predict_proba(X)),
             converged=bool(model.converged_),
             n_iter=int(model.n_iter_),
             error="",

@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
-from .._math import COVARIANCE_TYPES, kernel_precisions
+from .._core import covariance_model_names, stack_scorers
 from ..distributed import check_dask_samples, is_dask_array, map_rows
 from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..mixture._selection import _check_n_components
@@ -55,42 +55,16 @@ class DriftResult(NamedTuple):
     n_reference: int
 
 
-class _Mixture(NamedTuple):
-    """All components of a set of mixtures, in the kernels' parameter form."""
-
-    log_weights: np.ndarray
-    means: np.ndarray
-    precisions: np.ndarray
-    owner: np.ndarray  # class index of each component
-
-
 def stack_mixtures(mixtures, priors):
-    """One mixture from weighted mixtures: weights ``prior_c * w_ck``."""
-    log_weights, means, precisions, owner = [], [], [], []
-    for index, (mixture, prior) in enumerate(zip(mixtures, priors, strict=True)):
-        n_components, n_features = mixture.means_.shape
-        with np.errstate(divide="ignore"):
-            log_weights.append(np.log(prior) + np.log(mixture.weights_))
-        means.append(np.asarray(mixture.means_, dtype=np.float64))
-        precisions.append(
-            kernel_precisions(
-                np.asarray(mixture.precisions_cholesky_, dtype=np.float64),
-                mixture.covariance_type,
-                n_components,
-                n_features,
-            )
-        )
-        owner.append(np.full(n_components, index))
-    if len({p.ndim for p in precisions}) > 1:
-        # Mixed covariance types: diagonal factors become diagonal matrices so
-        # that one kernel call scores every component.
-        precisions = [p if p.ndim == 3 else p[:, :, None] * np.eye(p.shape[1])
-                      for p in precisions]  # fmt: skip
-    return _Mixture(
-        np.concatenate(log_weights),
-        np.concatenate(means),
-        np.ascontiguousarray(np.concatenate(precisions)),
-        np.concatenate(owner),
+    """One scorer for weighted mixtures: weights ``prior_c * w_ck``, and the
+    index ``c`` of its mixture as each component's owner."""
+    with np.errstate(divide="ignore"):  # a class of prior 0 is a valid -inf
+        log_priors = np.log(np.asarray(priors, dtype=np.float64))
+    return stack_scorers(
+        [
+            mixture._fitted_components().scorer(log_prior)
+            for mixture, log_prior in zip(mixtures, log_priors, strict=True)
+        ]
     )
 
 
@@ -262,7 +236,7 @@ class OpenSetGMMDetector(BaseEstimator):
         check_param_int(self.chunk_size, "chunk_size", 1)
         check_param_int(self.n_reference, "n_reference", 1)
         check_param_option(
-            self.covariance_type, "covariance_type", ("auto", *COVARIANCE_TYPES)
+            self.covariance_type, "covariance_type", ("auto", *covariance_model_names())
         )
         if not (isinstance(self.reg_covar, str) and self.reg_covar == "auto"):
             check_param_float(self.reg_covar, "reg_covar", 0.0)
@@ -562,25 +536,14 @@ class OpenSetGMMDetector(BaseEstimator):
         mixture = self._density_mixture if mixture is None else mixture
         backend = resolve_backend(self.backend, X)
         on_gpu = is_cupy_array(X)
-        parameters = [
-            backend.asarray(p) for p in mixture[:3]
-        ]  # float64 on the backend's device
         outputs = []
         with backend.compute_context():
             for start in range(0, X.shape[0], self.chunk_size):
                 chunk = backend.asarray(X[start : start + self.chunk_size], np.float64)
                 if per_class:
-                    log_prob = (
-                        backend.kernels.log_gaussian_prob(
-                            chunk, parameters[1], parameters[2]
-                        )
-                        + parameters[0]
-                    )
-                    outputs.append(
-                        _group_logsumexp(backend.to_numpy(log_prob), mixture.owner)
-                    )
+                    outputs.append(mixture.group_log_density(backend, chunk))
                 else:
-                    scores = backend.kernels.score_samples(chunk, *parameters)
+                    scores = mixture.score_samples(backend, chunk)
                     outputs.append(scores if on_gpu else backend.to_numpy(scores))
         xp = backend.xp if on_gpu and not per_class else np
         if not outputs:
@@ -707,15 +670,6 @@ class OpenSetGMMDetector(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
-
-
-def _group_logsumexp(log_prob, owner):
-    """Per-class ``logsumexp`` over each class's components."""
-    n_classes = owner.max() + 1
-    out = np.empty((log_prob.shape[0], n_classes))
-    for c in range(n_classes):
-        out[:, c] = logsumexp(log_prob[:, owner == c], axis=1)
-    return out
 
 
 def _updated_copy(mixture, X):

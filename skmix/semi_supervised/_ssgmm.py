@@ -11,17 +11,20 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import resolve_backend
-from .._math import (
-    COVARIANCE_TYPES,
-    kernel_precisions,
-    log_split_hastings_ratio,
+from .._core import (
+    GaussianComponents,
+    bic,
+    covariance_model_names,
+    get_covariance_model,
     m_step,
-    n_parameters,
+    masked_posteriors,
+)
+from .._math import (
+    log_split_hastings_ratio,
     niw_log_marginal_likelihood,
     niw_prior,
     pooled_within_class_covariance,
     responsibility_statistics,
-    second_moments_are_full,
 )
 from ..utils import (
     check_fitted_input,
@@ -65,46 +68,18 @@ def novel_class_labels(known_classes, n_novel):
 
 
 # ----------------------------------------------------------------- EM core
-def _log_joint(backend, X, weights, means, precisions_chol, covariance_type):
+def _log_joint(backend, X, components):
     """``log w_k + log N(x | k)`` on the host, shape (n_samples, n_components)."""
-    n_components, n_features = means.shape
-    precisions = kernel_precisions(
-        precisions_chol, covariance_type, n_components, n_features
-    )
     with backend.compute_context():
-        log_prob = backend.to_numpy(
-            backend.kernels.log_gaussian_prob(
-                backend.asarray(X), backend.asarray(means), backend.asarray(precisions)
-            )
-        )
-    with np.errstate(divide="ignore"):
-        return log_prob + np.log(weights)
-
-
-def constrained_posteriors(log_joint, allowed):
-    """Posteriors over the allowed components of each row, and ``log p``.
-
-    Labelled rows may only belong to their class's components; unlabelled rows
-    to any. Returns ``(resp, log_norm)``.
-    """
-    restricted = np.where(allowed, log_joint, -np.inf)
-    peak = restricted.max(axis=1, keepdims=True)
-    with np.errstate(under="ignore"):
-        scaled = np.exp(restricted - peak)
-    total = scaled.sum(axis=1, keepdims=True)
-    return scaled / total, (peak + np.log(total))[:, 0]
+        return backend.to_numpy(components.scorer().log_joint(backend, X))
 
 
 def _fit_components(backend, X, resp, covariance_type, reg_covar):
-    """Maximum-likelihood parameters for given responsibilities."""
+    """Maximum-likelihood components for given responsibilities."""
+    model = get_covariance_model(covariance_type)
     shift = np.zeros((resp.shape[1], X.shape[1]))
-    statistics = responsibility_statistics(
-        backend, X, resp, shift, second_moments_are_full(covariance_type)
-    )
-    weights, means, covariances, precisions_chol = m_step(
-        statistics, covariance_type, reg_covar
-    )
-    return weights, means, covariances, precisions_chol
+    statistics = responsibility_statistics(backend, X, resp, shift, model.full_moments)
+    return m_step(statistics, model, reg_covar)
 
 
 class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
@@ -244,7 +219,9 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
     def _check_parameters(self):
         check_param_int(self.n_components_per_class, "n_components_per_class", 1)
         check_param_int(self.n_novel_init, "n_novel_init", 0)
-        check_param_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        check_param_option(
+            self.covariance_type, "covariance_type", covariance_model_names()
+        )
         check_param_float(self.split_prob, "split_prob", 0.0, 1.0)
         check_param_float(self.merge_prob, "merge_prob", 0.0, 1.0)
         check_param_float(self.concentration, "concentration", 0.0, None, "neither")
@@ -321,12 +298,11 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         self.n_novel_classes_ = n_novel
         self.component_classes_ = state.component_classes
         self.n_components_ = state.component_classes.size
-        (
-            self.weights_,
-            self.means_,
-            self.covariances_,
-            self.precisions_cholesky_,
-        ) = state.parameters
+        components = state.parameters
+        self.weights_ = components.weights
+        self.means_ = components.means
+        self.covariances_ = components.covariances
+        self.precisions_cholesky_ = components.precisions_cholesky
         self.split_merge_history_ = search.history
         self.converged_ = search.converged
         self.lower_bound_ = state.lower_bound
@@ -340,14 +316,11 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
         backend = resolve_backend(self.backend, X)
-        return _log_joint(
-            backend,
-            X,
-            self.weights_,
-            self.means_,
-            self.precisions_cholesky_,
-            self.covariance_type,
-        )
+        components = GaussianComponents(
+            self.weights_, self.means_, self.covariances_,
+            self.precisions_cholesky_, get_covariance_model(self.covariance_type),
+        )  # fmt: skip
+        return _log_joint(backend, backend.asarray(X), components)
 
     def predict_proba(self, X):
         """Posterior probability of each class (known and novel).
@@ -360,7 +333,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        resp, _ = constrained_posteriors(self._log_joint(X), True)
+        resp, _ = masked_posteriors(self._log_joint(X), True)
         proba = np.zeros((resp.shape[0], self.classes_.size))
         np.add.at(proba.T, self.component_classes_, resp.T)
         return proba
@@ -376,13 +349,16 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
 
     def score_samples(self, X):
         """Log-density ``log p(x)`` of each sample under the whole mixture."""
-        return constrained_posteriors(self._log_joint(X), True)[1]
+        return masked_posteriors(self._log_joint(X), True)[1]
 
     def bic(self, X):
         """Bayesian information criterion of the mixture on `X` (lower is better)."""
         log_likelihood = float(self.score_samples(X).sum())
-        p = n_parameters(self.covariance_type, self.n_components_, self.n_features_in_)
-        return -2 * log_likelihood + p * math.log(len(X))
+        n_parameters = GaussianComponents(
+            self.weights_, self.means_, self.covariances_,
+            self.precisions_cholesky_, get_covariance_model(self.covariance_type),
+        ).n_parameters()  # fmt: skip
+        return bic(log_likelihood, n_parameters, len(X))
 
 
 class _State:
@@ -408,6 +384,7 @@ class _SplitMergeSearch:
     def __init__(self, estimator, X, class_index, n_known, backend):
         self.params = estimator
         self.X = X
+        self.X_device = backend.asarray(X)  # moved once, scored every E-step
         self.class_index = class_index
         self.unlabelled = class_index < 0
         self.n_known = n_known
@@ -434,7 +411,7 @@ class _SplitMergeSearch:
             resp[rows, k] = 1.0
         return _fit_components(
             self.backend,
-            self.X,
+            self.X_device,
             resp,
             self.params.covariance_type,
             self.params.reg_covar,
@@ -476,11 +453,7 @@ class _SplitMergeSearch:
         return [rows[labels == g] for g in range(n_groups)]
 
     def _log_joint(self, state):
-        weights, means, _, precisions_chol = state.parameters
-        return _log_joint(
-            self.backend, self.X, weights, means, precisions_chol,
-            self.params.covariance_type,
-        )  # fmt: skip
+        return _log_joint(self.backend, self.X_device, state.parameters)
 
     def em(self, state):
         """Constrained EM from `state` to convergence."""
@@ -488,7 +461,7 @@ class _SplitMergeSearch:
         lower_bound = -np.inf
         parameters = state.parameters
         for n_iter in range(1, self.params.max_iter + 1):  # noqa: B007
-            resp, log_norm = constrained_posteriors(
+            resp, log_norm = masked_posteriors(
                 self._log_joint(
                     _State(parameters, state.component_classes, self.n_known)
                 ),
@@ -496,7 +469,7 @@ class _SplitMergeSearch:
             )
             previous, lower_bound = lower_bound, float(log_norm.mean())
             parameters = _fit_components(
-                self.backend, self.X, resp, self.params.covariance_type,
+                self.backend, self.X_device, resp, self.params.covariance_type,
                 self.params.reg_covar,
             )  # fmt: skip
             if abs(lower_bound - previous) < self.params.tol:
@@ -586,22 +559,17 @@ class _SplitMergeSearch:
     def _rebuild(self, state, novel_groups):
         """Known components as they are; novel ones from their row groups."""
         known = state.component_classes < self.n_known
-        weights, means, covariances, precisions_chol = state.parameters
-        if novel_groups:
-            _, n_means, n_covs, n_chol = self._parameters_from_groups(novel_groups)
-            means = np.vstack([means[known], n_means])
-            covariances = _stack(
-                covariances, known, n_covs, self.params.covariance_type
-            )
-            precisions_chol = _stack(
-                precisions_chol, known, n_chol, self.params.covariance_type
-            )
-        else:
-            means = means[known]
-            covariances = _stack(covariances, known, None, self.params.covariance_type)
-            precisions_chol = _stack(
-                precisions_chol, known, None, self.params.covariance_type
-            )
+        kept = state.parameters
+        new = self._parameters_from_groups(novel_groups) if novel_groups else None
+
+        def stacked(name, shared=False):
+            added = None if new is None else getattr(new, name)
+            return _stack(getattr(kept, name), known, added, shared)
+
+        shared = kept.covariance.shared
+        means = stacked("means")
+        covariances = stacked("covariances", shared)
+        precisions_chol = stacked("precisions_cholesky", shared)
         n_total = means.shape[0]
         weights = np.full(n_total, 1.0 / n_total)
         component_classes = np.r_[
@@ -609,7 +577,9 @@ class _SplitMergeSearch:
             np.arange(self.n_known, self.n_known + len(novel_groups)),
         ]
         return _State(
-            (weights, means, covariances, precisions_chol),
+            GaussianComponents(
+                weights, means, covariances, precisions_chol, kept.covariance
+            ),
             component_classes,
             self.n_known,
         )
@@ -622,7 +592,7 @@ class _SplitMergeSearch:
         Hastings ratios, so rounds can be compared.
         """
         allowed = self._allowed(state.component_classes)
-        resp, _ = constrained_posteriors(self._log_joint(state), allowed)
+        resp, _ = masked_posteriors(self._log_joint(state), allowed)
         assignment = np.argmax(resp, axis=1)
         total = 0.0
         for k in np.unique(assignment):
@@ -668,8 +638,8 @@ def _prior(X, class_index, prior_covariance, prior_pseudo_count):
     return niw_prior(X.mean(axis=0), expected, nu=X.shape[1] + 2 + prior_pseudo_count)
 
 
-def _stack(array, known, new, covariance_type):
+def _stack(array, known, new, shared):
     """Known components' rows of a parameter, then the new ones."""
-    if covariance_type == "tied":
+    if shared:
         return array if new is None else new  # shared: re-estimated by EM anyway
     return array[known] if new is None else np.concatenate([array[known], new])

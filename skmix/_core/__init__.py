@@ -1,0 +1,64 @@
+"""What every Gaussian-based mixture shares, written once.
+
+- :mod:`._covariance`: covariance structures, one class each, in a registry;
+- :mod:`._components`: a mixture's components, the M-step, and the one way to
+  score rows against a stack of components;
+- :mod:`._criteria`: information criteria and classification entropy;
+- :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts).
+"""
+
+from ._components import (
+    ComponentScorer,
+    GaussianComponents,
+    group_logsumexp,
+    m_step,
+    masked_posteriors,
+    n_mixture_parameters,
+    stack_scorers,
+)
+from ._covariance import (
+    COVARIANCE_TYPES,
+    CovarianceModel,
+    ZeroCovariance,
+    covariance_model_names,
+    get_covariance_model,
+    register_covariance_model,
+)
+from ._criteria import (
+    aic,
+    aicc,
+    bic,
+    classification_entropy,
+    icl,
+    map_classification_penalty,
+    relative_entropy,
+    sabic,
+)
+from ._em import EMDriver, EMRun, Squarem
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "ComponentScorer",
+    "CovarianceModel",
+    "EMDriver",
+    "EMRun",
+    "GaussianComponents",
+    "Squarem",
+    "ZeroCovariance",
+    "aic",
+    "aicc",
+    "bic",
+    "classification_entropy",
+    "covariance_model_names",
+    "get_covariance_model",
+    "group_logsumexp",
+    "icl",
+    "m_step",
+    "map_classification_penalty",
+    "masked_posteriors",
+    "n_mixture_parameters",
+    "register_covariance_model",
+    "relative_entropy",
+    "sabic",
+    "stack_scorers",
+]

@@ -1,0 +1,248 @@
+"""Stacks of Gaussian components: the one way rows are scored against them.
+
+:class:`GaussianComponents` holds a mixture's parameters (host float64) with
+its :class:`~skmix._core.CovarianceModel`; :func:`m_step` makes one from
+sufficient statistics. :class:`ComponentScorer` is the kernels' view of any
+stack of components — a mixture's, or several mixtures stacked into one
+kernel call (:func:`stack_scorers`) with an ``owner`` per component — and
+scores rows on a backend: log joint densities, ``score_samples``,
+posteriors (optionally restricted to allowed components), per-owner log
+densities and the fused E-step statistics.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from .._math import e_step_statistics
+from ._covariance import get_covariance_model
+
+#: Added to the component counts before dividing, as scikit-learn does.
+_COUNT_FLOOR = 10 * np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class GaussianComponents:
+    """Weights, means and structured covariances of a stack of components.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        Shaped by ``covariance.shape``.
+    precisions_cholesky : ndarray
+        Upper factors ``U`` with ``U U^T = inv(covariance)``, same shape.
+    covariance : CovarianceModel
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+    covariance: object
+
+    @classmethod
+    def from_covariances(cls, weights, means, covariances, covariance_type):
+        """Components whose precision factors are computed from `covariances`."""
+        model = get_covariance_model(covariance_type)
+        return cls(
+            weights, means, covariances, model.precision_cholesky(covariances), model
+        )
+
+    @classmethod
+    def from_precisions(cls, weights, means, precisions, covariance_type):
+        """Components given by precisions (e.g. ``precisions_init``)."""
+        model = get_covariance_model(covariance_type)
+        precisions_chol = model.precision_cholesky_from_precisions(precisions)
+        covariances = model.covariances_from_precision_cholesky(precisions_chol)
+        return cls(weights, means, covariances, precisions_chol, model)
+
+    @property
+    def n_components(self):
+        return self.means.shape[0]
+
+    @property
+    def n_features(self):
+        return self.means.shape[1]
+
+    @property
+    def precisions(self):
+        """Inverse covariances, shaped as ``covariances``."""
+        return self.covariance.precisions_from_cholesky(self.precisions_cholesky)
+
+    def n_parameters(self):
+        """Free parameters: weights (less one), means and covariances."""
+        return n_mixture_parameters(self.covariance, *self.means.shape)
+
+    def full_covariances(self):
+        """Covariances as an (n_components, n_features, n_features) stack."""
+        return self.covariance.to_full(self.covariances, *self.means.shape)
+
+    def sample(self, n_samples, rng):
+        """Rows and their components, ``n_samples`` in all, seeded by `rng`."""
+        counts = rng.multinomial(n_samples, self.weights)
+        X = self.covariance.sample(rng, self.means, self.covariances, counts)
+        return X, np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
+
+    def scorer(self, log_prior=0.0):
+        """The kernels' view of these components (weights times ``exp(log_prior)``)."""
+        with np.errstate(divide="ignore"):  # a zero weight is a valid -inf
+            log_weights = log_prior + np.log(self.weights)
+        precisions = self.covariance.kernel_precisions(
+            np.asarray(self.precisions_cholesky, dtype=np.float64),
+            *self.means.shape,
+        )
+        return ComponentScorer(
+            log_weights, np.asarray(self.means, dtype=np.float64), precisions
+        )
+
+
+def n_mixture_parameters(covariance_type, n_components, n_features):
+    """Free parameters of a Gaussian mixture with a given covariance structure."""
+    model = get_covariance_model(covariance_type)
+    return int(
+        model.n_parameters(n_components, n_features)
+        + n_features * n_components
+        + n_components
+        - 1
+    )
+
+
+def m_step(stats, covariance_type, reg_covar):
+    """Maximum-likelihood components from sufficient statistics.
+
+    Mirrors scikit-learn: ``10 * eps`` added to the counts, `reg_covar` on the
+    covariance diagonals.
+
+    Parameters
+    ----------
+    stats : GaussianStatistics
+    covariance_type : str or CovarianceModel
+    reg_covar : float
+
+    Returns
+    -------
+    GaussianComponents
+    """
+    model = get_covariance_model(covariance_type)
+    nk = stats.nk + _COUNT_FLOOR
+    offset = stats.sum_x / nk[:, None]  # mean - shift
+    means = stats.shift + offset
+    # sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T (or its diagonal) from the
+    # moments about the shift.
+    if model.full_moments:
+        scatter = stats.sum_xx - nk[:, None, None] * (
+            offset[:, :, None] * offset[:, None, :]
+        )
+    else:
+        scatter = stats.sum_xx - nk[:, None] * offset**2
+    covariances = model.estimate(scatter, nk, reg_covar)
+    return GaussianComponents.from_covariances(nk / nk.sum(), means, covariances, model)
+
+
+@dataclass(frozen=True)
+class ComponentScorer:
+    """A stack of components in the kernels' form, scored on any backend.
+
+    Attributes
+    ----------
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    precisions : ndarray of shape (n_components, n_features, n_features) or \
+            (n_components, n_features)
+        Precision factors in the kernels' full or diagonal form.
+    owner : ndarray of shape (n_components,) or None
+        Group (e.g. class) of each component, for :meth:`group_log_density`.
+    """
+
+    log_weights: np.ndarray
+    means: np.ndarray
+    precisions: np.ndarray
+    owner: np.ndarray = None
+
+    def _on_device(self, backend, dtype):
+        return tuple(
+            backend.asarray(p, dtype=dtype)
+            for p in (self.log_weights, self.means, self.precisions)
+        )
+
+    def log_joint(self, backend, X):
+        """``log w_k + log N(x | k)`` on X's device, shape (n_samples, K)."""
+        log_weights, means, precisions = self._on_device(backend, X.dtype)
+        return backend.kernels.log_gaussian_prob(X, means, precisions) + log_weights
+
+    def score_samples(self, backend, X):
+        """``log sum_k w_k N(x | k)`` of each row, on X's device."""
+        return backend.kernels.score_samples(X, *self._on_device(backend, X.dtype))
+
+    def posteriors(self, backend, X):
+        """Component posteriors and ``log p(x)`` of each row, on X's device."""
+        log_joint = self.log_joint(backend, X)
+        log_norm = backend.kernels.logsumexp_rows(log_joint)
+        with np.errstate(under="ignore"):
+            return backend.xp.exp(log_joint - log_norm[:, None]), log_norm
+
+    def group_log_density(self, backend, X):
+        """``log sum_{k in c} w_k N(x | k)`` per owner ``c``, on the host."""
+        log_joint = backend.to_numpy(self.log_joint(backend, X))
+        return group_logsumexp(log_joint, self.owner)
+
+    def e_step_statistics(self, backend, X, shift):
+        """The fused E-step's :class:`~skmix._math.GaussianStatistics` of `X`,
+        with moments about `shift` (normally the current means)."""
+        return e_step_statistics(
+            backend, X, self.log_weights, self.means, self.precisions, shift
+        )
+
+
+def stack_scorers(scorers):
+    """One scorer for several stacks; ``owner`` is each component's stack index.
+
+    Stacks with diagonal factors become diagonal matrices when another stack
+    is full, so that one kernel call scores every component.
+    """
+    precisions = [s.precisions for s in scorers]
+    if len({p.ndim for p in precisions}) > 1:
+        precisions = [p if p.ndim == 3 else p[:, :, None] * np.eye(p.shape[1])
+                      for p in precisions]  # fmt: skip
+    return ComponentScorer(
+        np.concatenate([s.log_weights for s in scorers]),
+        np.concatenate([s.means for s in scorers]),
+        np.ascontiguousarray(np.concatenate(precisions)),
+        np.concatenate([np.full(s.means.shape[0], i) for i, s in enumerate(scorers)]),
+    )
+
+
+def masked_posteriors(log_joint, allowed):
+    """Posteriors over the allowed components of each row, and ``log p``.
+
+    Rows restricted to some components (e.g. labelled rows to their class's)
+    put zero posterior on the others. Host arrays.
+
+    Parameters
+    ----------
+    log_joint : ndarray of shape (n_samples, n_components)
+    allowed : ndarray of bool, broadcastable to `log_joint`
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_components)
+    log_norm : ndarray of shape (n_samples,)
+    """
+    restricted = np.where(allowed, log_joint, -np.inf)
+    peak = restricted.max(axis=1, keepdims=True)
+    with np.errstate(under="ignore"):
+        scaled = np.exp(restricted - peak)
+    total = scaled.sum(axis=1, keepdims=True)
+    return scaled / total, (peak + np.log(total))[:, 0]
+
+
+def group_logsumexp(log_joint, owner):
+    """``logsumexp`` over each group's columns, shape (n_samples, n_groups)."""
+    n_groups = owner.max() + 1
+    out = np.empty((log_joint.shape[0], n_groups))
+    for group in range(n_groups):
+        out[:, group] = logsumexp(log_joint[:, owner == group], axis=1)
+    return out
