@@ -1,14 +1,12 @@
-"""EM for mixtures of experts, accelerated by SQUAREM.
+"""The EM step of mixtures of experts, run by the core driver with SQUAREM.
 
-SQUAREM (Varadhan & Roland, Scand. J. Statist. 2008) extrapolates two EM
-steps along the squared-iteration direction and keeps the result only when
-it is admissible and does not lower the likelihood, so the iteration stays
-monotone while taking several times fewer steps than plain EM on the slow
-(growth-factor variance, knot) directions.
+SQUAREM (:class:`skmix._core.Squarem`) takes several times fewer steps than
+plain EM on the slow (growth-factor variance, knot) directions.
 """
 
 import numpy as np
 
+from .._core import EMDriver, Squarem
 from ._likelihood import ExpertParams, e_step, m_step_experts, m_step_gating
 
 
@@ -67,7 +65,7 @@ def _admissible(params, bounds):
 
 
 def run_em(curve, data, params, random_effects, bounds, max_iter, tol):
-    """EM with SQUAREM from ``params``.
+    """EM with SQUAREM from ``params``, to a relative change below `tol`.
 
     Returns
     -------
@@ -79,45 +77,18 @@ def run_em(curve, data, params, random_effects, bounds, max_iter, tol):
     min_theta = 1e-8 * max(np.var(data.Y[data.mask]), np.finfo(float).tiny)
 
     def step(p):
-        return _em_map(curve, data, p, random_effects, bounds, min_share, min_theta)
+        new, log_likelihood = _em_map(
+            curve, data, p, random_effects, bounds, min_share, min_theta
+        )
+        return new, log_likelihood, None
 
+    squarem = Squarem(
+        _flatten, _unflatten, lambda p: _admissible(p, bounds), failure=EMFailure
+    )
+    driver = EMDriver(max_iter, tol, relative=True, squarem=squarem)
     try:
-        previous = -np.inf
-        n_iter = 0
-        while n_iter < max_iter:
-            p1, ll0 = step(params)
-            p2, ll1 = step(p1)
-            n_iter += 2
-            x0, x1, x2 = _flatten(params), _flatten(p1), _flatten(p2)
-            r, v = x1 - x0, x2 - 2 * x1 + x0
-            norm_v = np.linalg.norm(v)
-            alpha = -np.linalg.norm(r) / norm_v if norm_v > 0 else -1.0
-            candidate = p2
-            extrapolated = None
-            while alpha < -1:
-                extrapolated = _unflatten(x0 - 2 * alpha * r + alpha**2 * v, params)
-                if _admissible(extrapolated, bounds):
-                    break
-                # Back-track towards the plain EM step (alpha = -1).
-                alpha = (alpha - 1) / 2 if alpha < -1.01 else -1.0
-                extrapolated = None
-            if extrapolated is not None:
-                try:
-                    p3, ll3 = step(extrapolated)
-                    n_iter += 1
-                    if ll3 >= ll1:
-                        candidate = p3
-                except EMFailure:
-                    pass
-            params = candidate
-            if abs(ll1 - previous) <= tol * abs(ll1) or abs(ll1 - ll0) <= tol * abs(
-                ll1
-            ):
-                break
-            previous = ll1
-        _, _, log_norm = e_step(curve, data, params)
-        ll = float(log_norm.sum())
-        converged = n_iter < max_iter
-        return params, ll, n_iter, converged
+        run = driver.run(step, params)
+        _, _, log_norm = e_step(curve, data, run.state)
     except (EMFailure, np.linalg.LinAlgError):
-        return None, -np.inf, n_iter, False
+        return None, -np.inf, 0, False
+    return run.state, float(log_norm.sum()), run.n_iter, run.converged

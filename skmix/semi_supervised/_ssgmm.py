@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import resolve_backend
 from .._core import (
+    EMDriver,
     GaussianComponents,
     bic,
     covariance_model_names,
@@ -458,25 +459,23 @@ class _SplitMergeSearch:
     def em(self, state):
         """Constrained EM from `state` to convergence."""
         allowed = self._allowed(state.component_classes)
-        lower_bound = -np.inf
-        parameters = state.parameters
-        for n_iter in range(1, self.params.max_iter + 1):  # noqa: B007
-            resp, log_norm = masked_posteriors(
-                self._log_joint(
-                    _State(parameters, state.component_classes, self.n_known)
-                ),
-                allowed,
-            )
-            previous, lower_bound = lower_bound, float(log_norm.mean())
-            parameters = _fit_components(
-                self.backend, self.X_device, resp, self.params.covariance_type,
+
+        def step(components):
+            log_joint = _log_joint(self.backend, self.X_device, components)
+            resp, log_norm = masked_posteriors(log_joint, allowed)
+            fitted = _fit_components(
+                self.backend, self.X_device, resp, components.covariance,
                 self.params.reg_covar,
             )  # fmt: skip
-            if abs(lower_bound - previous) < self.params.tol:
-                break
-        return _State(
-            parameters, state.component_classes, self.n_known, lower_bound, n_iter
+            return fitted, float(log_norm.mean()), None
+
+        run = EMDriver(self.params.max_iter, self.params.tol).run(
+            step, state.parameters
         )
+        return _State(
+            run.state, state.component_classes, self.n_known, run.lower_bound,
+            run.n_iter,
+        )  # fmt: skip
 
     # ---------------------------------------------------------- moves
     def _novel_rows(self, state):
