@@ -4,7 +4,9 @@
 - :mod:`._components`: a mixture's components, the M-step, and the one way to
   score rows against a stack of components;
 - :mod:`._criteria`: information criteria and classification entropy;
-- :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts).
+- :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts);
+- :mod:`._rows`: row sources (in memory, memory-mapped chunks, Dask blocks)
+  and the ``rowwise`` decorator for predict-like methods.
 """
 
 from ._components import (
@@ -35,6 +37,14 @@ from ._criteria import (
     sabic,
 )
 from ._em import EMDriver, EMRun, Squarem
+from ._rows import (
+    as_rows,
+    check_dask_samples,
+    is_dask_array,
+    is_memmap,
+    rowwise,
+    training_rows,
+)
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -47,6 +57,12 @@ __all__ = [
     "ZeroCovariance",
     "aic",
     "aicc",
+    "as_rows",
+    "check_dask_samples",
+    "is_dask_array",
+    "is_memmap",
+    "rowwise",
+    "training_rows",
     "bic",
     "classification_entropy",
     "covariance_model_names",

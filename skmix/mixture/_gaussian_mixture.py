@@ -16,22 +16,14 @@ from .._core import (
     get_covariance_model,
     m_step,
 )
+from .._core._rows import INIT_SAMPLE_SIZE, is_dask_array, rowwise, training_rows
 from .._math import responsibility_statistics
-from ..distributed import (
-    check_dask_samples,
-    dask_e_step_statistics,
-    is_dask_array,
-    map_rows,
-    sample_rows,
-)
-from ..distributed._dask import INIT_SAMPLE_SIZE
 from ..utils import (
     check_fitted_input,
     check_param_array,
     check_param_float,
     check_param_int,
     check_param_option,
-    check_samples,
     record_input_features,
 )
 
@@ -233,16 +225,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         return weights, means, precisions
 
-    def _check_training_data(self, X):
-        """Validated training rows: a host/CuPy array, or a Dask array."""
-        check = check_dask_samples if is_dask_array(X) else check_samples
-        X = check(X, ensure_min_samples=2)
-        if X.shape[0] < self.n_components:
+    def _training_rows(self, X, backend):
+        """Validated training rows (on the backend's device, or on Dask)."""
+        rows = training_rows(X, backend, ensure_min_samples=2)
+        if rows.shape[0] < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components but got "
-                f"n_components = {self.n_components}, n_samples = {X.shape[0]}."
+                f"n_components = {self.n_components}, n_samples = {rows.shape[0]}."
             )
-        return X
+        return rows
 
     def _check_continuation(self, X):
         """Before warm-start or partial_fit: the new data must match the model."""
@@ -265,13 +256,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ maths
-    def _initial_components(self, X, backend, random_state, initial_values):
+    def _initial_components(self, rows, backend, random_state, initial_values):
         weights_init, means_init, precisions_init = initial_values
         model = get_covariance_model(self.covariance_type)
         if weights_init is None or means_init is None or precisions_init is None:
-            if is_dask_array(X):
-                # Initialise on rows drawn across all blocks.
-                X = backend.asarray(sample_rows(X, INIT_SAMPLE_SIZE, random_state))
+            # All the rows in memory; on Dask, rows drawn across all blocks.
+            X = backend.asarray(rows.sample(INIT_SAMPLE_SIZE, random_state))
             resp = _initial_responsibilities(
                 backend.to_numpy(X), self.n_components, self.init_params, random_state
             )
@@ -299,21 +289,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             model,
         )  # fmt: skip
 
-    def _e_step(self, X, backend, components):
-        scorer = components.scorer()
-        if is_dask_array(X):
-            return dask_e_step_statistics(
-                X, backend.name, scorer.log_weights, scorer.means,
-                scorer.precisions, components.means,
-            )  # fmt: skip
-        return scorer.e_step_statistics(backend, X, shift=components.means)
-
-    def _em_step(self, X, backend):
-        """One EM step on `X`: components -> (next components, mean
+    def _em_step(self, rows, backend):
+        """One EM step on `rows`: components -> (next components, mean
         log-likelihood at the given ones, their statistics)."""
 
         def step(components):
-            statistics = self._e_step(X, backend, components)
+            statistics = rows.e_step_statistics(
+                backend, components.scorer(), components.means
+            )
             return (
                 m_step(statistics, components.covariance, self.reg_covar),
                 statistics.mean_log_likelihood,
@@ -398,19 +381,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
         """
         self._check_parameters()
-        distributed = is_dask_array(X)
-        backend = resolve_backend(self.backend, None if distributed else X)
-        X_raw = X
-        X = self._check_training_data(X)
-        X = X if distributed else backend.asarray(X)
-        initial_values = self._checked_initial_values(X.shape[1])
+        backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
+        rows = self._training_rows(X, backend)
+        initial_values = self._checked_initial_values(rows.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         if not do_init:
-            self._check_continuation(X)
+            self._check_continuation(rows)
         random_state = check_random_state(self.random_state)
         if do_init:  # drawn lazily, one per start, as scikit-learn does
             starts = (
-                self._initial_components(X, backend, random_state, initial_values)
+                self._initial_components(rows, backend, random_state, initial_values)
                 for _ in range(self.n_init)
             )
         else:
@@ -421,19 +401,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             verbose_interval=self.verbose_interval,
         )  # fmt: skip
         with backend.compute_context():
-            best = driver.best_of(starts, self._em_step(X, backend))
+            best = driver.best_of(starts, self._em_step(rows, backend))
         driver.warn_if_not_converged(best)
-        self._set_fitted(best.state, X.dtype, backend)
-        record_input_features(self, X_raw)
+        self._set_fitted(best.state, rows.X.dtype, backend)
+        record_input_features(self, X)
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
         self.lower_bound_ = best.lower_bound
         self.lower_bounds_ = best.lower_bounds
         self._statistics = best.extras
-        if distributed:
+        if is_dask_array(X):
             return self.predict(X)
-        labels = backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
-        return labels if is_cupy_array(X_raw) else backend.to_numpy(labels)
+        labels = backend.xp.argmax(self._weighted_log_prob(rows.X, backend), axis=1)
+        return labels if is_cupy_array(X) else backend.to_numpy(labels)
 
     def partial_fit(self, X, y=None):
         """Update the model with one batch: one E-step on it, one M-step.
@@ -455,34 +435,35 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self : GaussianMixture
         """
         self._check_parameters()
-        backend = resolve_backend(self.backend, X)
-        X_raw = X
+        backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
         first_call = not hasattr(self, "means_")
         if first_call:
-            X = backend.asarray(self._check_training_data(X))
+            rows = self._training_rows(X, backend)
             components = self._initial_components(
-                X,
+                rows,
                 backend,
                 check_random_state(self.random_state),
-                self._checked_initial_values(X.shape[1]),
+                self._checked_initial_values(rows.shape[1]),
             )
             previous_statistics, previous_bound, n_iter = None, -np.inf, 0
         else:
-            X = backend.asarray(check_samples(X))
-            self._check_continuation(X)
+            rows = training_rows(X, backend)
+            self._check_continuation(rows)
             components = self._fitted_components()
             previous_statistics = self._statistics
             previous_bound, n_iter = self.lower_bound_, self.n_iter_
         with backend.compute_context():
-            batch = self._e_step(X, backend, components)
+            batch = rows.e_step_statistics(
+                backend, components.scorer(), components.means
+            )
         statistics = batch
         if previous_statistics is not None:
             statistics = previous_statistics + batch
         components = m_step(statistics, components.covariance, self.reg_covar)
 
-        self._set_fitted(components, X.dtype, backend)
+        self._set_fitted(components, rows.X.dtype, backend)
         if first_call:
-            record_input_features(self, X_raw)
+            record_input_features(self, X)
         self.lower_bound_ = batch.mean_log_likelihood
         self.lower_bounds_ = [self.lower_bound_]
         self.converged_ = abs(self.lower_bound_ - previous_bound) < self.tol
@@ -500,11 +481,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = backend.asarray(check_fitted_input(self, X))
         return X, backend, (lambda a: a) if on_gpu else backend.to_numpy
 
-    def _map_dask(self, method, X, dtype, n_columns):
-        """A lazy Dask array of ``method`` applied to each row block of `X`."""
-        check_is_fitted(self)
-        return map_rows(method, X, dtype, self.n_features_in_, n_columns)
-
+    @rowwise()
     def score_samples(self, X):
         """Log-likelihood ``log p(x)`` of each sample under the model.
 
@@ -517,8 +494,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_prob : ndarray of shape (n_samples,)
             A CuPy array for CuPy input (likewise for every prediction method).
         """
-        if is_dask_array(X):
-            return self._map_dask(self.score_samples, X, np.float64, None)
         X, backend, as_input_type = self._fitted_input(X)
         scorer = self._fitted_components().scorer()
         return as_input_type(scorer.score_samples(backend, X))
@@ -537,6 +512,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return float(self.score_samples(X).mean())
 
+    @rowwise(dtype=np.int64)
     def predict(self, X):
         """Most probable component of each sample.
 
@@ -548,13 +524,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        if is_dask_array(X):
-            return self._map_dask(self.predict, X, np.int64, None)
         X, backend, as_input_type = self._fitted_input(X)
         return as_input_type(
             backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
         )
 
+    @rowwise(n_columns=lambda self: self.means_.shape[0])
     def predict_proba(self, X):
         """Posterior probability of each component for each sample.
 
@@ -566,8 +541,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
-        if is_dask_array(X):
-            return self._map_dask(self.predict_proba, X, np.float64, self.n_components)
         X, backend, as_input_type = self._fitted_input(X)
         resp, _ = self._fitted_components().scorer().posteriors(backend, X)
         return as_input_type(resp)

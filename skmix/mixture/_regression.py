@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state, check_X_y
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import resolve_backend
-from .._core import GaussianComponents
+from .._core import GaussianComponents, rowwise
 from .._math import condition_gaussians
 from ..utils import check_param_int, check_target_given, record_input_features
 from ..utils._validation import FLOAT_DTYPES
@@ -255,6 +255,10 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
     def _as_target_shape(self, array):
         return array[..., 0] if self._y_is_1d else array
 
+    @rowwise(
+        n_columns=lambda self: None if self._y_is_1d else self.coef_.shape[1],
+        n_outputs=lambda self, return_std=False: 1 + bool(return_std),
+    )
     def predict(self, X, return_std=False):
         """Conditional mean ``E[y | x]``.
 

@@ -4,10 +4,18 @@ criterion, with a tidy table of every candidate."""
 import math
 from numbers import Integral
 
+import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._core import COVARIANCE_TYPES, aic, bic, covariance_model_names, icl
+from .._core import (
+    COVARIANCE_TYPES,
+    aic,
+    bic,
+    covariance_model_names,
+    icl,
+    rowwise,
+)
 from ..utils import (
     check_fitted_input,
     check_param_option,
@@ -230,6 +238,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_, check_fitted_input(self, X)
 
+    @rowwise()
     def score_samples(self, X):
         """Log-likelihood of each sample under the best mixture."""
         best, X = self._best(X)
@@ -240,11 +249,13 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         best, X = self._best(X)
         return best.score(X)
 
+    @rowwise(dtype=np.int64)
     def predict(self, X):
         """Most probable component of the best mixture for each sample."""
         best, X = self._best(X)
         return best.predict(X)
 
+    @rowwise(n_columns=lambda self: self.best_estimator_.n_components)
     def predict_proba(self, X):
         """Component posteriors of the best mixture."""
         best, X = self._best(X)

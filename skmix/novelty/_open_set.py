@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
 from .._core import covariance_model_names, stack_scorers
-from ..distributed import check_dask_samples, is_dask_array, map_rows
+from .._core._rows import check_dask_samples, is_dask_array, rowwise
 from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..mixture._selection import _check_n_components
 from ..utils import (
@@ -552,12 +552,9 @@ class OpenSetGMMDetector(BaseEstimator):
 
     def _validated(self, X):
         check_is_fitted(self)
-        if is_dask_array(X):
-            return X
-        if not is_cupy_array(X) and isinstance(X, np.memmap):
-            return X  # validated chunk by chunk, never loaded whole
         return check_fitted_input(self, X)
 
+    @rowwise()
     def score_samples(self, X):
         """Novelty score: log-density of the known classes (higher = more typical).
 
@@ -570,22 +567,7 @@ class OpenSetGMMDetector(BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) (a dask array for dask input)
         """
-        X = self._validated(X)
-        if is_dask_array(X):
-            return map_rows(
-                lambda block: self.score_samples(np.asarray(block)),
-                X,
-                np.float64,
-                self.n_features_in_,
-            )
-        if isinstance(X, np.memmap):
-            return np.concatenate(
-                [
-                    self._score(check_fitted_input(self, X[s : s + self.chunk_size]))
-                    for s in range(0, X.shape[0], self.chunk_size)
-                ]
-            )
-        return self._score(X)
+        return self._score(self._validated(X))
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for novel rows."""
@@ -595,6 +577,7 @@ class OpenSetGMMDetector(BaseEstimator):
         """Whether each row is flagged as novel."""
         return self.decision_function(X) < 0
 
+    @rowwise()
     def conformal_p_values(self, X):
         """Conformal p-value of each row being an inlier ('auto' only).
 
@@ -613,15 +596,17 @@ class OpenSetGMMDetector(BaseEstimator):
         """``log pi_c + log p_c(x)`` per known class, shape (n_samples, n_classes)."""
         return self._score(X, self._class_mixture, per_class=True)
 
+    @rowwise(n_columns=lambda self: self.classes_.size)
     def predict_proba(self, X):
         """Posterior of each known class (ignoring novelty)."""
-        X = check_fitted_input(self, self._validated(X))
+        X = self._validated(X)
         log_class = self._class_log_densities(X)
         return np.exp(log_class - logsumexp(log_class, axis=1, keepdims=True))
 
+    @rowwise(dtype=lambda self: _label_dtype(self.classes_, self.novelty_label))
     def predict(self, X):
         """Known class of each row, or `novelty_label` for novel rows."""
-        X = check_fitted_input(self, self._validated(X))
+        X = self._validated(X)
         log_class = self._class_log_densities(X)
         if self.global_mixture_ is None:
             scores = logsumexp(log_class, axis=1)
@@ -630,8 +615,7 @@ class OpenSetGMMDetector(BaseEstimator):
         labels = self.classes_[np.argmax(log_class, axis=1)]
         novel = scores < self.offset_
         if novel.any():
-            if np.asarray([self.novelty_label]).dtype.kind != labels.dtype.kind:
-                labels = labels.astype(object)
+            labels = labels.astype(_label_dtype(self.classes_, self.novelty_label))
             labels[novel] = self.novelty_label
         return labels
 
@@ -670,6 +654,13 @@ class OpenSetGMMDetector(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+def _label_dtype(classes, novelty_label):
+    """Known labels' dtype, or object when `novelty_label` is of another kind."""
+    if np.asarray([novelty_label]).dtype.kind != classes.dtype.kind:
+        return np.dtype(object)
+    return classes.dtype
 
 
 def _updated_copy(mixture, X):

@@ -19,6 +19,7 @@ from .._core import (
     get_covariance_model,
     m_step,
     masked_posteriors,
+    rowwise,
 )
 from .._math import (
     log_split_hastings_ratio,
@@ -323,6 +324,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         )  # fmt: skip
         return _log_joint(backend, backend.asarray(X), components)
 
+    @rowwise(n_columns=lambda self: self.classes_.size)
     def predict_proba(self, X):
         """Posterior probability of each class (known and novel).
 
@@ -339,15 +341,18 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         np.add.at(proba.T, self.component_classes_, resp.T)
         return proba
 
+    @rowwise(dtype=lambda self: self.classes_.dtype)
     def predict(self, X):
         """Most probable class of each sample (novel classes included)."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @rowwise(dtype=np.int64)
     def predict_component(self, X):
         """Most probable mixture component of each sample."""
         return np.argmax(self._log_joint(X), axis=1)
 
+    @rowwise()
     def score_samples(self, X):
         """Log-density ``log p(x)`` of each sample under the whole mixture."""
         return masked_posteriors(self._log_joint(X), True)[1]

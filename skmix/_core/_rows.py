@@ -1,0 +1,311 @@
+"""Row sources: the one place that knows where rows live.
+
+Rows may be an in-memory NumPy or CuPy array, a ``numpy.memmap`` larger than
+memory, or a Dask array spread over a cluster. A :class:`RowSource` runs the
+two things estimators do with rows — a row-wise computation (prediction,
+scoring) and the E-step statistics of a Gaussian stack — in the way that
+kind of rows needs: whole, chunk by chunk, or lazily block by block on the
+workers. :func:`rowwise` gives any fitted estimator's row-wise method that
+behaviour, so laziness and bounded memory are not re-implemented per
+estimator.
+"""
+
+import functools
+import operator
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import resolve_backend
+from ..utils import check_samples
+
+#: Rows per chunk when a memory map is scored chunk by chunk.
+DEFAULT_CHUNK_SIZE = 65536
+#: Rows drawn across blocks for k-means/k-means++ starts on a Dask array.
+INIT_SAMPLE_SIZE = 50_000
+
+
+def is_dask_array(X):
+    """Whether `X` is a ``dask.array.Array`` (without importing Dask)."""
+    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")
+
+
+def is_memmap(X):
+    """Whether `X` is a ``numpy.memmap`` (scored chunk by chunk)."""
+    return isinstance(X, np.memmap)
+
+
+def check_dask_samples(X, *, ensure_min_samples=1):
+    """Validate a Dask array lazily where possible.
+
+    Rows stay chunked; features are gathered into one chunk per block (a
+    block's E-step needs whole rows). Finiteness is checked in one pass.
+
+    Returns
+    -------
+    X : dask.array.Array of float32 or float64
+    """
+    import dask.array as da
+
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D array for X, got a {X.ndim}D array instead. Reshape "
+            "your data using array.reshape(-1, 1) if it has a single feature."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if any(np.isnan(size) for size in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    if X.shape[0] < ensure_min_samples:
+        raise ValueError(
+            f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
+            f"minimum of {ensure_min_samples} is required."
+        )
+    if not bool(da.isfinite(X).all().compute()):
+        raise ValueError("Input X contains NaN or infinity.")
+    return X
+
+
+def training_rows(X, backend, *, ensure_min_samples=1):
+    """Validated training rows: a Dask array stays distributed, anything else
+    is checked and placed on the backend's device once."""
+    if is_dask_array(X):
+        return DaskRows(check_dask_samples(X, ensure_min_samples=ensure_min_samples))
+    X = check_samples(X, ensure_min_samples=ensure_min_samples)
+    return InMemoryRows(backend.asarray(X))
+
+
+def as_rows(X, chunk_size=None):
+    """The :class:`RowSource` for `X`.
+
+    Parameters
+    ----------
+    X : array-like, numpy.memmap, cupy.ndarray or dask.array.Array
+    chunk_size : int, default=None
+        Rows per chunk for a memory map (:data:`DEFAULT_CHUNK_SIZE` if None).
+    """
+    if is_dask_array(X):
+        return DaskRows(X)
+    if is_memmap(X):
+        return ChunkedRows(X, chunk_size or DEFAULT_CHUNK_SIZE)
+    return InMemoryRows(X)
+
+
+class RowSource:
+    """Rows of one kind, and how row-wise work runs over them."""
+
+    def __init__(self, X):
+        self.X = X
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
+            n_outputs=1):  # fmt: skip
+        """``function`` applied to the rows.
+
+        It returns one value per row (``n_columns=None``) or ``n_columns``
+        values per row; or, with ``n_outputs > 1``, a tuple of that many
+        such arrays (of the same ``n_columns`` and `dtype`).
+        """
+        raise NotImplementedError
+
+    def e_step_statistics(self, backend, scorer, shift):
+        """The summed :class:`~skmix._math.GaussianStatistics` of every row."""
+        raise NotImplementedError
+
+    def sample(self, n_rows, random_state):
+        """At most ``n_rows`` rows in memory, drawn uniformly (for starts)."""
+        raise NotImplementedError
+
+
+class InMemoryRows(RowSource):
+    """A NumPy or CuPy array: one call over all rows, on the array's device."""
+
+    def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
+            n_outputs=1):  # fmt: skip
+        return function(self.X)
+
+    def e_step_statistics(self, backend, scorer, shift):
+        return scorer.e_step_statistics(backend, self.X, shift)
+
+    def sample(self, n_rows, random_state):
+        return self.X
+
+
+class ChunkedRows(RowSource):
+    """A memory map: chunks of ``chunk_size`` rows, one at a time.
+
+    Only one chunk (and its results) is in memory at once, besides the output.
+    """
+
+    def __init__(self, X, chunk_size):
+        super().__init__(X)
+        self.chunk_size = chunk_size
+
+    def chunks(self):
+        for start in range(0, self.X.shape[0], self.chunk_size):
+            yield np.asarray(self.X[start : start + self.chunk_size])
+
+    def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
+            n_outputs=1):  # fmt: skip
+        if self.X.shape[0] == 0:
+            return function(np.asarray(self.X))
+        parts = [function(chunk) for chunk in self.chunks()]
+        if n_outputs == 1:
+            return np.concatenate(parts)
+        return tuple(np.concatenate(output) for output in zip(*parts, strict=True))
+
+    def e_step_statistics(self, backend, scorer, shift):
+        return functools.reduce(
+            operator.add,
+            (
+                scorer.e_step_statistics(backend, backend.asarray(chunk), shift)
+                for chunk in self.chunks()
+            ),
+        )
+
+    def sample(self, n_rows, random_state):
+        return _sample(self.X, n_rows, random_state)
+
+
+class DaskRows(RowSource):
+    """A Dask array: block-wise tasks on the workers, lazy results."""
+
+    def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
+            n_outputs=1):  # fmt: skip
+        X = self.X
+        if X.ndim != 2 or X.shape[1] != n_features:
+            raise ValueError(
+                f"X has shape {X.shape}, but the model is expecting {n_features} "
+                "features as input."
+            )
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+
+        def on_block(block):
+            return function(np.asarray(block))
+
+        if n_outputs == 1:
+            if n_columns is None:
+                return X.map_blocks(on_block, drop_axis=1, dtype=dtype)
+            return X.map_blocks(
+                on_block, dtype=dtype, chunks=(X.chunks[0], (n_columns,))
+            )
+        return self._map_outputs(X, on_block, n_columns, dtype, n_outputs)
+
+    @staticmethod
+    def _map_outputs(X, on_block, n_columns, dtype, n_outputs):
+        """Several lazy outputs from one task per block."""
+        import dask.array as da
+        from dask import delayed
+
+        outputs = [[] for _ in range(n_outputs)]
+        for block, n_rows in zip(X.to_delayed().ravel(), X.chunks[0], strict=True):
+            result = delayed(on_block)(block)
+            shape = (n_rows,) if n_columns is None else (n_rows, n_columns)
+            for i in range(n_outputs):
+                outputs[i].append(
+                    da.from_delayed(result[i], shape=shape, dtype=dtype)
+                )
+        return tuple(da.concatenate(parts) for parts in outputs)
+
+    def e_step_statistics(self, backend, scorer, shift):
+        """Each block's statistics where it lives, summed in a tree; the
+        client receives one ``GaussianStatistics``."""
+        from dask import delayed
+
+        # One graph key for the parameters, shared by every block's task.
+        parameters = delayed(
+            (scorer, np.asarray(shift, dtype=self.X.dtype)), pure=True
+        )
+        blocks = self.X.to_delayed().ravel()
+        parts = [
+            delayed(_block_e_step)(block, backend.name, parameters) for block in blocks
+        ]
+        return tree_sum(parts).compute()
+
+    def sample(self, n_rows, random_state):
+        return _sample(self.X, n_rows, random_state, compute=True)
+
+
+def _sample(X, n_rows, random_state, compute=False):
+    n_samples = X.shape[0]
+    rows = (
+        slice(None)
+        if n_rows >= n_samples
+        else np.sort(random_state.choice(n_samples, size=n_rows, replace=False))
+    )
+    sample = X[rows]
+    return np.asarray(sample.compute() if compute else sample)
+
+
+def _block_e_step(block, backend_name, parameters):
+    scorer, shift = parameters
+    backend = resolve_backend(backend_name)
+    block = backend.asarray(np.ascontiguousarray(block))
+    with backend.compute_context():
+        return scorer.e_step_statistics(backend, block, shift)
+
+
+def tree_sum(parts):
+    """Pairwise (tree) reduction of delayed objects with ``+``."""
+    from dask import delayed
+
+    while len(parts) > 1:
+        pairs = [
+            delayed(operator.add)(parts[i], parts[i + 1])
+            for i in range(0, len(parts) - 1, 2)
+        ]
+        parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+def rowwise(n_columns=None, dtype=np.float64, n_outputs=1):
+    """Decorator: a fitted estimator's row-wise method for every kind of rows.
+
+    On a Dask array the method runs lazily on each block (the result is a
+    Dask array); on a memory map it runs chunk by chunk (``chunk_size`` of
+    the estimator if it has one); other input goes straight to the method.
+
+    Parameters
+    ----------
+    n_columns : int, callable or None
+        Values per row (None: one), or ``estimator -> int``.
+    dtype : dtype or callable
+        Result dtype, or ``estimator -> dtype`` (declared to Dask).
+    n_outputs : int or callable, default=1
+        Arrays the method returns, or ``(estimator, *args, **kwargs) -> int``
+        (e.g. 2 for ``predict(X, return_std=True)``).
+    """
+
+    def resolve(value, estimator):
+        # A dtype such as np.float64 is callable too: only functions are hooks.
+        if callable(value) and not isinstance(value, type):
+            return value(estimator)
+        return value
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, X, *args, **kwargs):
+            if not (is_dask_array(X) or is_memmap(X)):
+                return method(self, X, *args, **kwargs)
+            check_is_fitted(self)
+            rows = as_rows(X, getattr(self, "chunk_size", None))
+            outputs = n_outputs
+            if callable(n_outputs):
+                outputs = n_outputs(self, *args, **kwargs)
+            return rows.map(
+                lambda block: method(self, block, *args, **kwargs),
+                n_features=self.n_features_in_,
+                n_columns=resolve(n_columns, self),
+                dtype=resolve(dtype, self),
+                n_outputs=outputs,
+            )
+
+        return wrapper
+
+    return decorate
