@@ -10,7 +10,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._backend import resolve_backend
 from .._core import GaussianComponents, rowwise
 from .._math import condition_gaussians
-from ..utils import check_param_int, check_target_given, record_input_features
+from ..utils import (
+    check_feature_names,
+    check_param_int,
+    check_target_given,
+    record_input_features,
+)
 from ..utils._validation import FLOAT_DTYPES
 from ._gaussian_mixture import GaussianMixture
 
@@ -126,6 +131,8 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         Residual covariance of ``y`` given ``x`` within each component.
     target_variance_ : ndarray of shape (n_targets,)
         Variance of the training targets (for ``variance_scaling``).
+    backend_ : str
+        The backend the fit ran on.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X has string column names.
@@ -198,6 +205,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         self : GaussianMixtureRegressor
         """
         check_target_given(self, y)
+        check_feature_names(X)
         X_checked, y_checked = check_X_y(
             X, y, dtype=list(FLOAT_DTYPES), multi_output=True, y_numeric=True
         )
@@ -220,6 +228,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         )
         self.gaussian_mixture_ = joint
         self.weights_ = joint.weights_
+        self.backend_ = joint.backend_
         self.n_iter_ = joint.n_iter_
         self.converged_ = joint.converged_
         self.coef_ = conditional.coef

@@ -94,6 +94,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         ``{"n_components": ..., "covariance_type": ...}`` of the best candidate.
     best_criterion_ : float
         Its value of `criterion`.
+    backend_ : str
+        The backend the fits ran on.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when X has string column names.
@@ -200,6 +202,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             "covariance_type": best.covariance_type,
         }
         self.best_criterion_ = float(best_value)
+        self.backend_ = best.backend_
         record_input_features(self, X)
         return self
 

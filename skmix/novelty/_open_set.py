@@ -170,6 +170,8 @@ class OpenSetGMMDetector(BaseEstimator):
         Scores of the held-out calibration rows ('auto' only).
     reference_scores_ : ndarray
     class_counts_ : ndarray of shape (n_classes,)
+    backend_ : str
+        The backend the mixtures were fitted on.
     n_features_in_ : int
 
     References
@@ -404,6 +406,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self.global_mixture_ = global_mixture
         self.class_counts_ = counts
         self.class_priors_ = counts / counts.sum()
+        self.backend_ = mixtures[0].backend_
         self._rebuild_scorer()
         self._reference_X = reference_X
         self._set_threshold()

@@ -1,6 +1,7 @@
 """Validation and other helpers shared by skmix estimators."""
 
 from ._validation import (
+    check_feature_names,
     check_fitted_input,
     check_label_vector,
     check_param_array,
@@ -13,6 +14,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "check_feature_names",
     "check_fitted_input",
     "check_label_vector",
     "check_param_array",

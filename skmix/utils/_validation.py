@@ -4,9 +4,11 @@ Only public scikit-learn API is used, so that every supported scikit-learn
 release behaves the same.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_scalar, column_or_1d
 from sklearn.utils.validation import validate_data
 
@@ -32,6 +34,7 @@ def check_samples(X, *, ensure_min_samples=1, input_name="X"):
     X : ndarray or cupy.ndarray of dtype float32 or float64
     """
     if not is_cupy_array(X):
+        check_feature_names(X)
         return check_array(
             X,
             dtype=list(FLOAT_DTYPES),
@@ -56,6 +59,18 @@ def check_samples(X, *, ensure_min_samples=1, input_name="X"):
     if not bool(cupy.isfinite(X).all()):
         raise ValueError(f"Input {input_name} contains NaN or infinity.")
     return X
+
+
+class _FeatureNameProbe(BaseEstimator):
+    """Receives scikit-learn's feature-name bookkeeping in place of a model."""
+
+
+def check_feature_names(X):
+    """Raise scikit-learn's error for unusable column names (e.g. mixed str
+    and int) now, before a fit changes any state, rather than in
+    :func:`record_input_features` at its end."""
+    if hasattr(X, "columns"):
+        validate_data(_FeatureNameProbe(), X, reset=True, skip_check_array=True)
 
 
 def check_fitted_input(estimator, X):
@@ -97,6 +112,9 @@ def check_param_float(
     """
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a float, got a bool ({value}).")
+    if isinstance(value, Real) and math.isnan(value):
+        # NaN fails every comparison, so the range checks below would pass it.
+        raise ValueError(f"{name} must be a number, got NaN.")
     return float(
         check_scalar(
             value,

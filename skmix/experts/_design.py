@@ -1,0 +1,182 @@
+"""Validated designs of a mixture of experts: outcomes, times and covariates.
+
+Pure functions: nothing here reads or writes an estimator, so a fit computes
+its whole design before it stores anything, and a failed fit leaves a
+fitted model untouched.
+"""
+
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils import check_array, column_or_1d
+
+from ._likelihood import TrajectoryData
+
+
+class TrainingDesign(NamedTuple):
+    """What a fit learns from its input besides the parameters.
+
+    Attributes
+    ----------
+    data : TrajectoryData
+    scalar : bool
+        1-D outcomes (regression) rather than trajectories.
+    feature_names : ndarray of object or None
+        Column names of a DataFrame X.
+    covariate_means : ndarray of shape (n_features,)
+    gating_columns, expert_columns : ndarray of int
+        Columns of X entering the gate and the experts.
+    """
+
+    data: TrajectoryData
+    scalar: bool
+    feature_names: np.ndarray
+    covariate_means: np.ndarray
+    gating_columns: np.ndarray
+    expert_columns: np.ndarray
+
+
+def select_columns(selection, name, n_features, feature_names):
+    """Indices of the columns a feature selection picks (None: none; 'all')."""
+    if selection is None:
+        return np.empty(0, dtype=int)
+    if isinstance(selection, str) and selection == "all":
+        return np.arange(n_features)
+    indices = []
+    for column in list(selection):
+        if isinstance(column, str):
+            if feature_names is None or column not in feature_names:
+                raise ValueError(
+                    f"{name}: unknown column {column!r}; names need X as a "
+                    "DataFrame with that column."
+                )
+            indices.append(int(np.flatnonzero(feature_names == column)[0]))
+        elif isinstance(column, Integral) and -n_features <= column < n_features:
+            indices.append(int(column) % n_features)
+        else:
+            raise ValueError(
+                f"{name}: column {column!r} is not an index below "
+                f"{n_features} or a column name."
+            )
+    return np.asarray(indices, dtype=int)
+
+
+def validate_outcomes(y, time, n_subjects, default_time):
+    """Zero-filled outcomes, observed mask and times, each (n, J).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_subjects,) or (n_subjects, n_waves)
+    time : array-like of shape (n_waves,) or (n_subjects, n_waves) or None
+    n_subjects : int or None
+        Rows of X, when there is an X.
+    default_time : ndarray, "arange" or None
+        Times used when `time` is None: the fitted common times, ``0, 1, ...``
+        (when fitting), or None (the model was fitted on varying times).
+
+    Returns
+    -------
+    Y, mask, T : ndarray of shape (n_subjects, n_waves)
+    scalar : bool
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)  # a column vector, not one wave
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D; got {y.ndim} dimensions.")
+    scalar = y.ndim == 1
+    if scalar:
+        y = y[:, None]
+    if n_subjects is not None and y.shape[0] != n_subjects:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: {n_subjects} and "
+            f"{y.shape[0]}."
+        )
+    if np.isinf(y).any():
+        raise ValueError("Input y contains infinity.")
+    mask = ~np.isnan(y)
+    if scalar and not mask.all():
+        raise ValueError("Input y contains NaN (only trajectories may miss waves).")
+    empty = np.flatnonzero(~mask.any(axis=1))
+    if len(empty):
+        raise ValueError(
+            f"{len(empty)} subject(s) have no observed outcome (all NaN), e.g. "
+            f"row {empty[0]}; drop them."
+        )
+    if scalar:
+        if time is not None:
+            raise ValueError("time is only used with 2-D (trajectory) y.")
+        T = np.zeros_like(y)
+    else:
+        T = validate_time(time, y.shape, mask, default_time)
+    return np.where(mask, y, 0.0), mask, T, scalar
+
+
+def validate_time(time, shape, mask, default_time):
+    """Times of every subject's waves, zero where unobserved."""
+    if time is None:
+        if default_time is None:
+            raise ValueError(
+                "time is required: the model was fitted on individually "
+                "varying times."
+            )
+        if isinstance(default_time, str):  # "arange"
+            default_time = np.arange(shape[1], dtype=float)
+        time = default_time
+    time = np.asarray(time, dtype=np.float64)
+    if time.shape == (shape[1],):
+        time = np.broadcast_to(time, shape)
+    if time.shape != shape:
+        raise ValueError(
+            f"time must have shape (n_waves,) = ({shape[1]},) or "
+            f"(n_subjects, n_waves) = {shape}; got {time.shape}."
+        )
+    if not np.isfinite(time[mask]).all():
+        raise ValueError("time is NaN or infinite at an observed wave.")
+    return np.where(mask, time, 0.0)
+
+
+def gating_design(X, gating_columns):
+    """The gate's design matrix: an intercept and the gating columns."""
+    return np.column_stack([np.ones(len(X)), X[:, gating_columns]])
+
+
+def training_design(X, y, time, gating_features, expert_features):
+    """The validated design of a fit.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_subjects, n_features) or None
+    y : array-like of shape (n_subjects,) or (n_subjects, n_waves)
+    time : array-like or None
+    gating_features, expert_features : selections of X's columns
+
+    Returns
+    -------
+    TrainingDesign
+    """
+    if X is None:
+        if gating_features is not None or expert_features is not None:
+            raise ValueError(
+                "X is None but gating_features/expert_features select "
+                "columns; pass X, or set both to None."
+            )
+        X, names = np.empty((len(y), 0)), None
+    else:
+        names = getattr(X, "columns", None)
+        names = np.asarray(names, dtype=object) if names is not None else None
+        X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
+    Y, mask, T, scalar = validate_outcomes(y, time, len(X), "arange")
+    gating_columns = select_columns(
+        gating_features, "gating_features", X.shape[1], names
+    )
+    expert_columns = select_columns(
+        expert_features, "expert_features", X.shape[1], names
+    )
+    data = TrajectoryData(
+        Y, mask, T, X[:, expert_columns], gating_design(X, gating_columns)
+    )
+    return TrainingDesign(
+        data, scalar, names, X.mean(axis=0), gating_columns, expert_columns
+    )
