@@ -1,18 +1,18 @@
 """Mixture of experts for scalar outcomes and trajectories."""
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state, column_or_1d
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._config import get_config
 from .._core import aic, bic, relative_entropy, sabic
 from ..utils import (
+    check_feature_names,
     check_fitted_input,
     check_param_float,
     check_param_int,
@@ -21,6 +21,7 @@ from ..utils import (
     record_input_features,
 )
 from ._curves import Intercept, resolve_curve
+from ._design import gating_design, training_design, validate_outcomes
 from ._em import run_em
 from ._inference import (
     ParameterLayout,
@@ -209,131 +210,22 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             )
         resolve_curve(self.curve)
 
-    def _columns(self, selection, name, n_features, feature_names):
-        """Indices of the columns a feature selection picks."""
-        if selection is None:
-            return np.empty(0, dtype=int)
-        if isinstance(selection, str) and selection == "all":
-            return np.arange(n_features)
-        selection = list(selection)
-        indices = []
-        for column in selection:
-            if isinstance(column, str):
-                if feature_names is None or column not in feature_names:
-                    raise ValueError(
-                        f"{name}: unknown column {column!r}; names need X as a "
-                        "DataFrame with that column."
-                    )
-                indices.append(int(np.flatnonzero(feature_names == column)[0]))
-            elif isinstance(column, Integral) and -n_features <= column < n_features:
-                indices.append(int(column) % n_features)
-            else:
-                raise ValueError(
-                    f"{name}: column {column!r} is not an index below "
-                    f"{n_features} or a column name."
-                )
-        return np.asarray(indices, dtype=int)
-
-    def _validate_X(self, X, n_subjects, reset):
-        """Float covariates, or an empty matrix when no column is used."""
+    def _prediction_data(self, X, y, time):
+        """The design of new subjects, with the fitted columns and times."""
         if X is None:
-            if reset and (
-                self.gating_features is not None or self.expert_features is not None
-            ):
-                raise ValueError(
-                    "X is None but gating_features/expert_features select "
-                    "columns; pass X, or set both to None."
-                )
-            return np.empty((n_subjects, 0)), None
-        if not reset:
-            return np.asarray(check_fitted_input(self, X), dtype=np.float64), None
-        names = getattr(X, "columns", None)
-        names = np.asarray(names, dtype=object) if names is not None else None
-        X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
-        return X, names
-
-    def _validate_outcomes(self, y, time, n_subjects, fitting):
-        """Zero-filled outcomes, observed mask and times, each (n, J)."""
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)  # a column vector, not one wave
-        if y.ndim == 1:
-            scalar = True
-            y = y[:, None]
-        elif y.ndim == 2:
-            scalar = False
+            X = np.empty((len(y), 0))
         else:
-            raise ValueError(f"y must be 1-D or 2-D; got {y.ndim} dimensions.")
-        if n_subjects is not None and y.shape[0] != n_subjects:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: {n_subjects} and "
-                f"{y.shape[0]}."
-            )
-        if np.isinf(y).any():
-            raise ValueError("Input y contains infinity.")
-        mask = ~np.isnan(y)
-        if scalar and not mask.all():
-            raise ValueError("Input y contains NaN (only trajectories may miss waves).")
-        empty = np.flatnonzero(~mask.any(axis=1))
-        if len(empty):
-            raise ValueError(
-                f"{len(empty)} subject(s) have no observed outcome (all NaN), e.g. "
-                f"row {empty[0]}; drop them."
-            )
-        if scalar:
-            if time is not None:
-                raise ValueError("time is only used with 2-D (trajectory) y.")
-            T = np.zeros_like(y)
-        else:
-            T = self._validate_time(time, y.shape, mask, fitting)
-        return np.where(mask, y, 0.0), mask, T, scalar
-
-    def _validate_time(self, time, shape, mask, fitting):
-        if time is None:
-            if not fitting and getattr(self, "time_", None) is None:
-                raise ValueError(
-                    "time is required: the model was fitted on individually "
-                    "varying times."
-                )
-            time = np.arange(shape[1], dtype=float) if fitting else self.time_
-        time = np.asarray(time, dtype=np.float64)
-        if time.shape == (shape[1],):
-            time = np.broadcast_to(time, shape)
-        if time.shape != shape:
-            raise ValueError(
-                f"time must have shape (n_waves,) = ({shape[1]},) or "
-                f"(n_subjects, n_waves) = {shape}; got {time.shape}."
-            )
-        if not np.isfinite(time[mask]).all():
-            raise ValueError("time is NaN or infinite at an observed wave.")
-        return np.where(mask, time, 0.0)
-
-    def _build_data(self, X, y, time, fitting):
-        X, names = self._validate_X(X, None if X is not None else len(y), fitting)
-        Y, mask, T, scalar = self._validate_outcomes(y, time, len(X), fitting)
-        if fitting:
-            self._feature_names = names
-            self.covariate_means_ = X.mean(axis=0)
-            n_features = X.shape[1]
-            self.gating_columns_ = self._columns(
-                self.gating_features, "gating_features", n_features, names
-            )
-            self.expert_columns_ = self._columns(
-                self.expert_features, "expert_features", n_features, names
-            )
-        elif scalar != self.scalar_outcome_:
+            X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+        Y, mask, T, scalar = validate_outcomes(y, time, len(X), self.time_)
+        if scalar != self.scalar_outcome_:
             raise ValueError(
                 "y must have the dimensions it had in fit "
                 f"({'1-D' if self.scalar_outcome_ else '2-D'})."
             )
-        data = TrajectoryData(
-            Y, mask, T, X[:, self.expert_columns_], self._gating_design(X)
-        )
-        return data, scalar
-
-    def _gating_design(self, X):
-        """The gate's design matrix: an intercept and the gating columns."""
-        return np.column_stack([np.ones(len(X)), X[:, self.gating_columns_]])
+        return TrajectoryData(
+            Y, mask, T, X[:, self.expert_columns_],
+            gating_design(X, self.gating_columns_),
+        )  # fmt: skip
 
     # -------------------------------------------------------------------- fit
     def fit(self, X, y, time=None):
@@ -353,29 +245,22 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         -------
         self : MixtureOfExpertsRegressor
         """
-        # Validation and start failures surface deep inside the fit: restore
-        # the previous state so a failed fit never corrupts a fitted model.
-        state = dict(self.__dict__)
-        try:
-            return self._fit(X, y, time)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
-
-    def _fit(self, X, y, time):
         self._check_parameters()
         check_target_given(self, y)
-        data, scalar = self._build_data(X, y, time, fitting=True)
+        if X is not None:
+            check_feature_names(X)
+        design = training_design(
+            X, y, time, self.gating_features, self.expert_features
+        )
+        data, scalar = design.data, design.scalar
         curve = Intercept() if scalar else resolve_curve(self.curve)
         random_effects = "none" if scalar else self.random_effects
+        structure = RANDOM_EFFECT_STRUCTURES[random_effects]
         self._check_design(data, curve)
         rng = check_random_state(self.random_state)
         bounds = curve.nonlinear_bounds(data.T[data.mask])
 
-        runs = self._run_starts(
-            data, curve, RANDOM_EFFECT_STRUCTURES[random_effects], bounds, rng
-        )
+        runs = self._run_starts(data, curve, structure, bounds, rng)
         if not runs:
             raise ValueError(
                 "Every start collapsed a class (too few subjects per class for "
@@ -392,11 +277,18 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             )
         params = _order_classes(curve, params, data)
         converged_lls = np.array([run[1] for run in runs])
+        terms, resp, log_norm = e_step(curve, data, params)
+        layout = _parameter_layout(curve, self.n_components, random_effects, design)
+        growth_factors = _growth_factors(structure, terms, resp, params)
 
+        # Everything that can fail has run: store the fitted state.
         self.scalar_outcome_ = scalar
         self.curve_ = curve
         self.random_effects_ = random_effects
         self.time_ = None if scalar else _common_time(data.T, data.mask)
+        self.covariate_means_ = design.covariate_means
+        self.gating_columns_ = design.gating_columns
+        self.expert_columns_ = design.expert_columns
         self.n_subjects_ = len(data.Y)
         self.backend_ = "numpy"
         self.start_log_likelihoods_ = np.sort(converged_lls)[::-1]
@@ -405,7 +297,21 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         )
         self.n_iter_ = n_iter
         self.converged_ = converged
-        self._set_fitted_params(params, data)
+        n, k, ll = len(data.Y), len(layout), float(log_norm.sum())
+        self.params_ = params
+        self.posterior_ = resp
+        self.weights_ = resp.mean(axis=0)
+        self.log_likelihood_ = ll
+        self.n_parameters_ = k
+        self.aic_ = aic(ll, k)
+        self.bic_ = bic(ll, k, n)
+        self.sabic_ = sabic(ll, k, n)
+        self.entropy_ = relative_entropy(resp)
+        self.growth_factors_ = growth_factors
+        self.parameter_names_ = layout.names
+        self._layout_ = layout
+        # Standard errors are computed on first use (about a sixth of a fit).
+        self._inference = _LazyInference(layout, data)
         if X is not None:
             record_input_features(self, X)
         else:
@@ -494,52 +400,22 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 phi[:, j] = rng.uniform(low + inner, high - inner, self.n_components)
         return phi
 
-    def _set_fitted_params(self, params, data):
-        terms, resp, log_norm = e_step(self.curve_, data, params)
-        n = len(data.Y)
-        layout = self._layout(data)
-        k = len(layout)
-        ll = float(log_norm.sum())
-        self.params_ = params
-        self.posterior_ = resp
-        self.weights_ = resp.mean(axis=0)
-        self.log_likelihood_ = ll
-        self.n_parameters_ = k
-        self.aic_ = aic(ll, k)
-        self.bic_ = bic(ll, k, n)
-        self.sabic_ = sabic(ll, k, n)
-        self.entropy_ = relative_entropy(resp)
-        self.growth_factors_ = self._growth_factors(terms, resp, params)
-        self.parameter_names_ = layout.names
-        self.covariance_, self.robust_covariance_ = estimate_covariances(
-            layout, data, params
-        )
-        self._layout_ = layout
+    @property
+    def covariance_(self):
+        """Inverse observed information of the free parameters.
 
-    def _layout(self, data):
-        names = self._feature_names
-        labels = [str(c) for c in names] if names is not None else None
+        Computed on first use and cached (central differences of the
+        analytic scores), so fits that never report standard errors, as in
+        cross-validation, do not pay for them.
+        """
+        check_is_fitted(self)
+        return self._inference.covariances(self.params_)[0]
 
-        def named(columns):
-            if labels is None:
-                return [f"x{c}" for c in columns]
-            return [labels[c] for c in columns]
-
-        return ParameterLayout(
-            self.curve_, self.n_components, data.X_expert.shape[1], data.Z.shape[1],
-            self.random_effects_, named(self.expert_columns_),
-            named(self.gating_columns_),
-        )  # fmt: skip
-
-    def _growth_factors(self, terms, resp, params):
-        if RANDOM_EFFECT_STRUCTURES[self.random_effects_].fixed_at_zero:
-            means = np.stack([t.factor_means for t in terms], axis=1)
-        else:
-            means = np.stack(
-                [posterior_factors(t, params.psi[k])[0] for k, t in enumerate(terms)],
-                axis=1,
-            )
-        return np.einsum("nk,nkq->nq", resp, means)
+    @property
+    def robust_covariance_(self):
+        """Sandwich covariance of the free parameters (computed on first use)."""
+        check_is_fitted(self)
+        return self._inference.covariances(self.params_)[1]
 
     # -------------------------------------------------------------- predict
     def _data_for(self, X, y, time):
@@ -558,8 +434,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                     )
                 n_waves = np.shape(time)[-1] if time is not None else len(self.time_)
                 y = np.zeros((n, n_waves))
-        data, _ = self._build_data(X, y, time, fitting=False)
-        return data
+        return self._prediction_data(X, y, time)
 
     def predict_class_proba(self, X, y=None, time=None):
         """Class probabilities: the gate's prior from ``X``, or the posterior
@@ -582,8 +457,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             check_is_fitted(self)
             if X is None:
                 raise ValueError("Pass X (or y) to know the number of subjects.")
-            X, _ = self._validate_X(X, None, reset=False)
-            return np.exp(gating_log_proba(self._gating_design(X), self.params_.beta))
+            X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+            Z = gating_design(X, self.gating_columns_)
+            return np.exp(gating_log_proba(Z, self.params_.beta))
         data = self._data_for(X, y, time)
         return e_step(self.curve_, data, self.params_)[1]
 
@@ -651,7 +527,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         """
         data = self._data_for(X, y, time)
         terms, resp, _ = e_step(self.curve_, data, self.params_)
-        return self._growth_factors(terms, resp, self.params_)
+        structure = RANDOM_EFFECT_STRUCTURES[self.random_effects_]
+        return _growth_factors(structure, terms, resp, self.params_)
 
     def score(self, X, y, time=None):
         """R^2 of :meth:`predict` over the observed outcomes."""
@@ -769,9 +646,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             return layout.pack(_permute(layout.unpack(vector), order))
 
         vector = layout.pack(self.params_)
-        _, self.covariance_ = delta_method(permuted, vector, self.covariance_)
-        _, self.robust_covariance_ = delta_method(
-            permuted, vector, self.robust_covariance_
+        self._inference = self._inference.permuted(
+            lambda covariance: delta_method(permuted, vector, covariance)[1]
         )
         self.params_ = _permute(self.params_, order)
         self.posterior_ = self.posterior_[:, order]
@@ -784,6 +660,58 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         # scikit-learn's independent outputs.
         tags.target_tags.multi_output = False
         return tags
+
+
+class _LazyInference:
+    """The covariances of the estimates, computed once, on first use."""
+
+    def __init__(self, layout, data, covariances=None):
+        self.layout = layout
+        self.data = data
+        self._covariances = covariances
+
+    def covariances(self, params):
+        if self._covariances is None:
+            self._covariances = estimate_covariances(self.layout, self.data, params)
+        return self._covariances
+
+    def permuted(self, transform):
+        """The same inference after a relabelling of the classes: computed
+        covariances are transformed; pending ones are computed later at the
+        relabelled parameters."""
+        covariances = self._covariances
+        if covariances is not None:
+            covariances = tuple(transform(c) for c in covariances)
+        return _LazyInference(self.layout, self.data, covariances)
+
+
+def _parameter_layout(curve, n_components, random_effects, design):
+    """The free parameters' layout, named after X's columns."""
+    names = design.feature_names
+    labels = [str(c) for c in names] if names is not None else None
+
+    def named(columns):
+        if labels is None:
+            return [f"x{c}" for c in columns]
+        return [labels[c] for c in columns]
+
+    data = design.data
+    return ParameterLayout(
+        curve, n_components, data.X_expert.shape[1], data.Z.shape[1],
+        random_effects, named(design.expert_columns), named(design.gating_columns),
+    )  # fmt: skip
+
+
+def _growth_factors(structure, terms, resp, params):
+    """Posterior-weighted empirical-Bayes growth factors of each subject."""
+    if structure.fixed_at_zero:
+        means = np.stack([t.factor_means for t in terms], axis=1)
+    else:
+        means = np.stack(
+            [posterior_factors(t, params.psi[k])[0] for k, t in enumerate(terms)],
+            axis=1,
+        )
+    return np.einsum("nk,nkq->nq", resp, means)
 
 
 # ---------------------------------------------------------------- EM helpers

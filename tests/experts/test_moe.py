@@ -155,6 +155,24 @@ def test_reorder_classes_rereferences_the_gate(simulation):
     pd.testing.assert_frame_equal(model.parameter_table(), before)
 
 
+def test_standard_errors_are_lazy_and_follow_a_relabelling(simulation):
+    """Relabelling before the standard errors are first computed gives the
+    same table as transforming them after."""
+    data, model = simulation
+    fresh = pickle.loads(pickle.dumps(model))
+    refit = MixtureOfExpertsRegressor(**model.get_params()).fit(
+        data.X, data.y, time=data.time
+    )
+    assert refit._inference._covariances is None  # a fit computes no SEs
+    refit = _align(refit, data.labels)  # relabelled while pending
+    fresh.covariance_  # computed, then transformed by the relabelling
+    fresh.reorder_classes([1, 0]).reorder_classes([1, 0])
+    expected = fresh.parameter_table(robust=True)
+    actual = refit.parameter_table(robust=True)
+    np.testing.assert_allclose(actual.estimate, expected.estimate, rtol=1e-10)
+    np.testing.assert_allclose(actual.std_error, expected.std_error, rtol=1e-4)
+
+
 def test_predictions(simulation):
     data, model = simulation
     prior = model.predict_class_proba(data.X)
