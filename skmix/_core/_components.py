@@ -59,6 +59,21 @@ class GaussianComponents:
         covariances = model.covariances_from_precision_cholesky(precisions_chol)
         return cls(weights, means, covariances, precisions_chol, model)
 
+    @classmethod
+    def from_fitted(cls, estimator, covariance_type):
+        """The components of a fitted estimator with scikit-learn's
+        attributes (``weights_``, ``means_``, ``covariances_``,
+        ``precisions_cholesky_``), in float64."""
+        return cls(
+            *(
+                np.asarray(getattr(estimator, name), dtype=np.float64)
+                for name in (
+                    "weights_", "means_", "covariances_", "precisions_cholesky_"
+                )
+            ),
+            get_covariance_model(covariance_type),
+        )  # fmt: skip
+
     @property
     def n_components(self):
         return self.means.shape[0]

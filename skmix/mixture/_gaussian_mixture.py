@@ -307,18 +307,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _fitted_components(self):
         """The fitted parameters as float64 components."""
-        return GaussianComponents(
-            *(
-                np.asarray(a, dtype=np.float64)
-                for a in (
-                    self.weights_,
-                    self.means_,
-                    self.covariances_,
-                    self.precisions_cholesky_,
-                )
-            ),
-            get_covariance_model(self._fitted_covariance_type),
-        )
+        return GaussianComponents.from_fitted(self, self._fitted_covariance_type)
 
     def _set_fitted(self, components, dtype, backend):
         as_dtype = {np.dtype(np.float32): np.float32}.get(np.dtype(dtype), np.float64)

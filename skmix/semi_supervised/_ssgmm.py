@@ -318,10 +318,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
         backend = resolve_backend(self.backend, X)
-        components = GaussianComponents(
-            self.weights_, self.means_, self.covariances_,
-            self.precisions_cholesky_, get_covariance_model(self.covariance_type),
-        )  # fmt: skip
+        components = GaussianComponents.from_fitted(self, self.covariance_type)
         return _log_joint(backend, backend.asarray(X), components)
 
     @rowwise(n_columns=lambda self: self.classes_.size)
@@ -360,10 +357,9 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
     def bic(self, X):
         """Bayesian information criterion of the mixture on `X` (lower is better)."""
         log_likelihood = float(self.score_samples(X).sum())
-        n_parameters = GaussianComponents(
-            self.weights_, self.means_, self.covariances_,
-            self.precisions_cholesky_, get_covariance_model(self.covariance_type),
-        ).n_parameters()  # fmt: skip
+        n_parameters = GaussianComponents.from_fitted(
+            self, self.covariance_type
+        ).n_parameters()
         return bic(log_likelihood, n_parameters, len(X))
 
 
