@@ -1,14 +1,17 @@
 """Reference kernels in plain array code: the oracle the other backends match.
 
 Every function works on NumPy arrays and, unchanged, on CuPy arrays (the array
-module is taken from the input), so the CuPy backend reuses them. They compute
+module is taken from the input), so the CuPy backend reuses them. They use
+only functions of the Python array API standard (checked on the CPU under
+``array_api_strict``, tests/test_array_api.py), through the two helpers below
+where NumPy/CuPy and the standard spell a function differently. They compute
 in the input's dtype, as scikit-learn does.
 
 Precision Cholesky factors come in one of two forms (see
-:func:`skmix._math.kernel_precisions`): ``(n_components, n_features,
-n_features)`` upper-triangular factors (full and tied covariances) or
-``(n_components, n_features)`` inverse standard deviations (diag and
-spherical).
+:meth:`skmix._core.CovarianceModel.kernel_precisions`): ``(n_components,
+n_features, n_features)`` upper-triangular factors (full and tied
+covariances) or ``(n_components, n_features)`` inverse standard deviations
+(diag and spherical).
 """
 
 import math
@@ -17,17 +20,35 @@ import numpy as np
 
 
 def _module_of(array):
-    if type(array).__module__.split(".")[0] == "cupy":
+    """The array's namespace: CuPy, NumPy, or any standard namespace."""
+    root = type(array).__module__.split(".")[0]
+    if root == "cupy":
         import cupy
 
         return cupy
-    return np
+    if root == "numpy" or not hasattr(array, "__array_namespace__"):
+        return np
+    return array.__array_namespace__()
+
+
+def _astype(array, dtype, xp):
+    """``astype`` without a copy when the dtype already matches."""
+    if hasattr(array, "astype"):  # NumPy and CuPy arrays
+        return array.astype(dtype, copy=False)
+    return xp.astype(array, dtype, copy=False)  # the standard
+
+
+def _diagonals(matrices, xp):
+    """Diagonals of a stack of matrices, shape (K, D)."""
+    if hasattr(xp, "diagonal"):  # NumPy and CuPy
+        return xp.diagonal(matrices, axis1=1, axis2=2)
+    return xp.linalg.diagonal(matrices)  # the standard
 
 
 def _log_det_precision(precisions_chol):
     xp = _module_of(precisions_chol)
     if precisions_chol.ndim == 3:
-        diagonals = xp.diagonal(precisions_chol, axis1=1, axis2=2)
+        diagonals = _diagonals(precisions_chol, xp)
     else:
         diagonals = precisions_chol
     return xp.sum(xp.log(diagonals), axis=1)
@@ -54,7 +75,8 @@ def log_gaussian_prob(X, means, precisions_chol):
     if precisions_chol.ndim == 3:
         maha = xp.empty((n_samples, n_components), dtype=X.dtype)
         for k in range(n_components):
-            y = X @ precisions_chol[k] - means[k] @ precisions_chol[k]
+            factor = precisions_chol[k, ...]
+            y = X @ factor - means[k, ...] @ factor
             maha[:, k] = xp.sum(y * y, axis=1)
     else:
         precisions = precisions_chol**2
@@ -63,7 +85,7 @@ def log_gaussian_prob(X, means, precisions_chol):
             - 2.0 * (X @ (means * precisions).T)
             + (X**2) @ precisions.T
         )
-    log_det = _log_det_precision(precisions_chol).astype(X.dtype, copy=False)
+    log_det = _astype(_log_det_precision(precisions_chol), X.dtype, xp)
     return -0.5 * (n_features * math.log(2 * math.pi) + maha) + log_det
 
 
@@ -101,15 +123,15 @@ def weighted_moments(X, resp, shift, full):
     """
     xp = _module_of(X)
     n_components, n_features = shift.shape
-    shift = shift.astype(X.dtype, copy=False)
+    shift = _astype(shift, X.dtype, xp)
     sum_x = xp.empty((n_components, n_features), dtype=X.dtype)
     second_shape = (n_features, n_features) if full else (n_features,)
     sum_xx = xp.empty((n_components, *second_shape), dtype=X.dtype)
     for k in range(n_components):
-        diff = X - shift[k]
+        diff = X - shift[k, ...]
         weighted = diff * resp[:, k : k + 1]
-        sum_x[k] = xp.sum(weighted, axis=0)
-        sum_xx[k] = weighted.T @ diff if full else xp.sum(weighted * diff, axis=0)
+        sum_x[k, ...] = xp.sum(weighted, axis=0)
+        sum_xx[k, ...] = weighted.T @ diff if full else xp.sum(weighted * diff, axis=0)
     return xp.sum(resp, axis=0), sum_x, sum_xx
 
 
@@ -133,8 +155,8 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
         responsibilities.
     """
     xp = _module_of(X)
-    weighted = log_gaussian_prob(X, means, precisions_chol) + log_weights.astype(
-        X.dtype, copy=False
+    weighted = log_gaussian_prob(X, means, precisions_chol) + _astype(
+        log_weights, X.dtype, xp
     )
     log_norm = logsumexp_rows(weighted)
     with np.errstate(under="ignore"):
@@ -145,7 +167,7 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
 
 def score_samples(X, log_weights, means, precisions_chol):
     """Mixture log-density ``log p(x_i)`` of each row of `X`."""
-    weighted = log_gaussian_prob(X, means, precisions_chol) + log_weights.astype(
-        X.dtype, copy=False
+    weighted = log_gaussian_prob(X, means, precisions_chol) + _astype(
+        log_weights, X.dtype, _module_of(X)
     )
     return logsumexp_rows(weighted)

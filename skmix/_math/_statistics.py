@@ -97,12 +97,7 @@ def _collect(backend, n_samples, log_lik, nk, sum_x, sum_xx, shift):
         return np.asarray(backend.to_numpy(array), dtype=np.float64)
 
     return GaussianStatistics(
-        n_samples,
-        float(log_lik),
-        host(nk),
-        host(sum_x),
-        host(sum_xx),
-        np.asarray(shift, dtype=np.float64),
+        n_samples, float(log_lik), host(nk), host(sum_x), host(sum_xx), host(shift)
     )
 
 
@@ -125,21 +120,21 @@ def e_step_statistics(backend, X, log_weights, means, precisions_chol, shift):
     as_device = backend.asarray
     # Record the shift as the kernel saw it (rounded to X's dtype), so that
     # recentring stays exact for float32 data.
-    shift = np.asarray(shift, dtype=X.dtype)
+    shift = as_device(shift, dtype=X.dtype)
     log_lik, nk, sum_x, sum_xx = backend.kernels.em_step_statistics(
         X,
         as_device(log_weights, dtype=X.dtype),
         as_device(means, dtype=X.dtype),
         as_device(precisions_chol, dtype=X.dtype),
-        as_device(shift),
+        shift,
     )
     return _collect(backend, X.shape[0], log_lik, nk, sum_x, sum_xx, shift)
 
 
 def responsibility_statistics(backend, X, resp, shift, full):
     """Statistics for given responsibilities (initialisation, labelled data)."""
-    shift = np.asarray(shift, dtype=X.dtype)
+    shift = backend.asarray(shift, dtype=X.dtype)  # as the kernel sees it
     nk, sum_x, sum_xx = backend.kernels.weighted_moments(
-        X, backend.asarray(resp, dtype=X.dtype), backend.asarray(shift), full
+        X, backend.asarray(resp, dtype=X.dtype), shift, full
     )
     return _collect(backend, X.shape[0], float("nan"), nk, sum_x, sum_xx, shift)

@@ -165,7 +165,8 @@ def test_standard_errors_are_lazy_and_follow_a_relabelling(simulation):
     )
     assert refit._inference._covariances is None  # a fit computes no SEs
     refit = _align(refit, data.labels)  # relabelled while pending
-    fresh.covariance_  # computed, then transformed by the relabelling
+    assert fresh.covariance_.shape == (len(fresh.parameter_names_),) * 2
+    # ... computed, so the relabellings below transform it.
     fresh.reorder_classes([1, 0]).reorder_classes([1, 0])
     expected = fresh.parameter_table(robust=True)
     actual = refit.parameter_table(robust=True)
