@@ -5,6 +5,7 @@ from ._resolve import (
     Backend,
     available_backends,
     is_cupy_array,
+    one_openmp_thread,
     resolve_backend,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "Backend",
     "available_backends",
     "is_cupy_array",
+    "one_openmp_thread",
     "resolve_backend",
 ]

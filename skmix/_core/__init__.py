@@ -5,6 +5,7 @@
   score rows against a stack of components;
 - :mod:`._criteria`: information criteria and classification entropy;
 - :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts);
+- :mod:`._starts`: k-means starts under one thread policy;
 - :mod:`._rows`: row sources (in memory, memory-mapped chunks, Dask blocks)
   and the ``rowwise`` decorator for predict-like methods.
 """
@@ -45,6 +46,7 @@ from ._rows import (
     rowwise,
     training_rows,
 )
+from ._starts import kmeans_labels, kmeans_plusplus_indices
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -61,6 +63,8 @@ __all__ = [
     "check_dask_samples",
     "is_dask_array",
     "is_memmap",
+    "kmeans_labels",
+    "kmeans_plusplus_indices",
     "rowwise",
     "training_rows",
     "bic",

@@ -4,13 +4,12 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._config import get_config
-from .._core import aic, bic, relative_entropy, sabic
+from .._core import aic, bic, kmeans_labels, relative_entropy, sabic
 from ..utils import (
     check_feature_names,
     check_fitted_input,
@@ -385,7 +384,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             features = (features - features.mean(axis=0)) / np.where(
                 scale > 0, scale, 1.0
             )
-            labels = KMeans(K, n_init=1, random_state=rng).fit_predict(features)
+            labels = kmeans_labels(features, K, rng)
         else:
             labels = rng.permutation(np.arange(n) % K)
         return np.eye(K)[labels]

@@ -2,7 +2,6 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -14,6 +13,8 @@ from .._core import (
     bic,
     covariance_model_names,
     get_covariance_model,
+    kmeans_labels,
+    kmeans_plusplus_indices,
     m_step,
 )
 from .._core._rows import INIT_SAMPLE_SIZE, is_dask_array, rowwise, training_rows
@@ -53,17 +54,13 @@ def _initial_responsibilities(X, n_components, init_params, random_state):
         return resp / resp.sum(axis=1)[:, None]
     resp = np.zeros((n_samples, n_components))
     if init_params == "kmeans":
-        labels = (
-            KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
-            .fit(X)
-            .labels_
-        )
+        labels = kmeans_labels(X, n_components, random_state)
         resp[np.arange(n_samples), labels] = 1
     elif init_params == "random_from_data":
         indices = random_state.choice(n_samples, size=n_components, replace=False)
         resp[indices, np.arange(n_components)] = 1
     else:  # k-means++
-        _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
+        indices = kmeans_plusplus_indices(X, n_components, random_state)
         resp[indices, np.arange(n_components)] = 1
     return resp
 

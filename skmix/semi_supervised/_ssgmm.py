@@ -5,7 +5,6 @@ import math
 import numpy as np
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -17,6 +16,7 @@ from .._core import (
     bic,
     covariance_model_names,
     get_covariance_model,
+    kmeans_labels,
     m_step,
     masked_posteriors,
     rowwise,
@@ -449,9 +449,9 @@ class _SplitMergeSearch:
     def _kmeans_groups(self, rows, n_groups, rng):
         if n_groups == 1:
             return [rows]
-        labels = KMeans(
-            n_groups, n_init=1, random_state=rng.randint(np.iinfo(np.int32).max)
-        ).fit_predict(self.X[rows])
+        labels = kmeans_labels(
+            self.X[rows], n_groups, rng.randint(np.iinfo(np.int32).max)
+        )
         return [rows[labels == g] for g in range(n_groups)]
 
     def _log_joint(self, state):
