@@ -12,51 +12,38 @@ data size only, never on the thread count; each chunk sums into its own
 partial statistics, which are added in chunk order. Results are bit-identical
 whatever ``numba.set_num_threads`` says.
 
+Compile time: the jitted functions are serial ``nogil`` loops over a range of
+chunks (or blocks), and the wrappers below split that range over a thread pool.
+``parallel=True`` made each kernel compile three times as slowly (the first fit
+of a fresh install spent 12 s in Numba). The kernels allocate nothing either:
+the wrappers pass in the scratch and the partial statistics, since NumPy
+allocation inside a jitted function costs half a second of compilation.
+
 All arithmetic is float64, whatever the input dtype; inputs are read as they
 are (float32 or float64, C-contiguous).
 """
 
 import functools
 import math
-import threading
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import get_num_threads, njit, prange, set_num_threads
+from numba import config, get_num_threads, njit
 
 # Reassociation lets LLVM vectorise the reductions; no 'nnan'/'ninf', since a
 # zero mixture weight legitimately gives -inf log-weights.
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+_JIT = {"cache": True, "nogil": True, "fastmath": _FASTMATH}
 _BLOCK = 256
 _MAX_CHUNKS = 64
 _MAX_PARTIAL_FLOATS = 1 << 22  # bounds the per-chunk partial statistics (32 MiB)
 _LOG_2PI = math.log(2.0 * math.pi)
 
-# Numba's default 'workqueue' threading layer aborts the process when two
-# threads launch parallel kernels at once (e.g. GridSearchCV with a threading
-# backend). Each call already uses every core, so serialising loses nothing.
-_PARALLEL_LOCK = threading.Lock()
 # Below this many rows a kernel runs on the calling thread alone: waking the
 # thread team costs more than it saves, and on few cores it competes with
 # OpenMP threads other libraries leave spinning (scikit-learn's KMeans in the
 # initialisation made a 250-row fit twice as slow).
 _SERIAL_ROWS = 4 * _BLOCK
-
-
-@contextmanager
-def _parallel_section(n_rows):
-    """Serialise kernel launches; use one thread for small inputs."""
-    with _PARALLEL_LOCK:
-        if n_rows >= _SERIAL_ROWS:
-            yield
-            return
-        n_threads = get_num_threads()
-        set_num_threads(1)
-        try:
-            yield
-        finally:
-            set_num_threads(n_threads)
-
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -64,17 +51,17 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_UNDERFLOW = -708.0
 
 
-@njit(cache=True, fastmath=_FASTMATH)
-def _exp_nonpositive(x, out, bits, m):
+@njit(**_JIT)
+def _exp_nonpositive(x, out, bits, scale, m):
     """``out[:m] = exp(x[:m])`` for ``x <= 0``, in a loop LLVM can vectorise.
 
     libm's exp is an opaque call that blocks vectorisation and dominated the E-step.
     Cody-Waite reduction ``x = n ln2 + r`` with ``|r| <= ln2/2``, a degree-12
     Taylor polynomial for ``exp(r)`` (truncation error below 2e-16), and
-    ``2**n`` built from its IEEE-754 exponent bits. Relative error < 1e-13;
-    arguments below -708 give 0.
+    ``2**n`` built from its IEEE-754 exponent bits in ``bits``, which
+    ``scale`` views as float64 (a view taken inside the kernel cost 0.4 s of
+    compilation). Relative error < 1e-13; arguments below -708 give 0.
     """
-    scale = bits.view(np.float64)
     for b in range(m):
         v = max(x[b], _EXP_UNDERFLOW)
         n = math.floor(v * _LOG2E + 0.5)
@@ -98,35 +85,7 @@ def _exp_nonpositive(x, out, bits, m):
         out[b] *= scale[b]
 
 
-@njit(cache=True)
-def _n_chunks(n_blocks, floats_per_chunk):
-    by_memory = max(1, _MAX_PARTIAL_FLOATS // max(1, floats_per_chunk))
-    return max(1, min(n_blocks, _MAX_CHUNKS, by_memory))
-
-
-@njit(cache=True)
-def _partial_moments(n_samples, n_components, n_features, full):
-    """Block and chunk counts, and zeroed per-chunk moment accumulators."""
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    per_chunk = n_components * (n_features * n_features + n_features + 1)
-    n_chunks = _n_chunks(n_blocks, per_chunk)
-    d2 = n_features if full else 0  # the unused second-moment form is empty
-    return (
-        n_blocks,
-        n_chunks,
-        np.zeros((n_chunks, n_components)),
-        np.zeros((n_chunks, n_components, n_features)),
-        np.zeros((n_chunks, n_components, d2, d2)),
-        np.zeros((n_chunks, n_components, n_features - d2)),
-    )
-
-
-@njit(cache=True)
-def _chunk_blocks(chunk, n_chunks, n_blocks):
-    return chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks
-
-
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_JIT)
 def _load_block(A, start, m, block):
     """``block[:, :m] = A[start:start + m].T`` as float64."""
     for b in range(m):
@@ -134,7 +93,7 @@ def _load_block(A, start, m, block):
             block[i, b] = A[start + b, i]
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_JIT)
 def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha):
     """``lp[k, b] = const[k] - ||(x_b - mu_k)^T U_k||^2 / 2`` for one block.
 
@@ -166,8 +125,8 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
             lp[k, b] = c - 0.5 * maha[b]
 
 
-@njit(cache=True, fastmath=_FASTMATH)
-def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits):
+@njit(**_JIT)
+def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits, scale):
     """Row-wise log-sum-exp over components for one block.
 
     Leaves ``log_norm[b] = log sum_k exp(lp[k, b])``, ``lp[k, b] =
@@ -187,7 +146,7 @@ def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits):
     for k in range(n_components):
         for b in range(m):
             tmp[b] = lp[k, b] - log_norm[b]
-        _exp_nonpositive(tmp, lp[k], bits, m)
+        _exp_nonpositive(tmp, lp[k], bits, scale, m)
         for b in range(m):
             row_sum[b] += lp[k, b]
     total = 0.0
@@ -197,7 +156,7 @@ def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_JIT)
 def _block_moments(
     xt, resp, m, shift, full, nk, sum_x, sum_xx_full, sum_xx_diag, d, wd
 ):
@@ -231,65 +190,48 @@ def _block_moments(
                 sum_xx_diag[k, i] += second
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_JIT)
 def _normalise_block(lp, row_sum, m):
     for k in range(lp.shape[0]):
         for b in range(m):
             lp[k, b] /= row_sum[b]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _em_pass(X, const, prec_full, prec_diag, projected, shift, full):
-    n_samples, n_features = X.shape
-    n_components = const.shape[0]
-    n_blocks, n_chunks, nk, sum_x, sum_xx_full, sum_xx_diag = _partial_moments(
-        n_samples, n_components, n_features, full
-    )
-    log_lik = np.zeros(n_chunks)
-    for c in prange(n_chunks):
-        xt = np.empty((n_features, _BLOCK))
-        lp = np.empty((n_components, _BLOCK))
-        d = np.empty((n_features, _BLOCK))
-        wd = np.empty((n_features, _BLOCK))
-        y = np.empty(_BLOCK)
-        maha = np.empty(_BLOCK)
-        log_norm = np.empty(_BLOCK)
-        row_sum = np.empty(_BLOCK)
-        bits = np.empty(_BLOCK, np.int64)
-        first, last = _chunk_blocks(c, n_chunks, n_blocks)
-        for blk in range(first, last):
+@njit(**_JIT)
+def _em_chunks(
+    X, const, prec_full, prec_diag, projected, shift, full, bounds, first, last,
+    log_lik, nk, sum_x, sum_xx_full, sum_xx_diag, xt, lp, d, wd, vec, bits, scale,
+):  # fmt: skip
+    """E-step and moments of chunks ``first:last``, into their partial sums."""
+    n_samples = X.shape[0]
+    y, maha, log_norm, row_sum = vec[0], vec[1], vec[2], vec[3]
+    for c in range(first, last):
+        for blk in range(bounds[c], bounds[c + 1]):
             start = blk * _BLOCK
             m = min(_BLOCK, n_samples - start)
             _load_block(X, start, m, xt)
             _block_log_prob(
                 xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
             )
-            log_lik[c] += _block_log_norm(lp, m, log_norm, row_sum, y, bits)
+            log_lik[c] += _block_log_norm(lp, m, log_norm, row_sum, y, bits, scale)
             _normalise_block(lp, row_sum, m)
             _block_moments(
                 xt, lp, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
             )  # fmt: skip
-    # Partial sums per chunk; the wrapper adds them in chunk order. (A sum
-    # here would become a parallel reduction whose order follows the threads.)
-    return log_lik, nk, sum_x, sum_xx_full, sum_xx_diag
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _log_prob_pass(X, const, prec_full, prec_diag, projected, full, normalise, out):
-    """Fill ``out`` with weighted log-densities (N, K), or, with ``normalise``,
-    the mixture log-density (N, 1)."""
-    n_samples, n_features = X.shape
+@njit(**_JIT)
+def _log_prob_blocks(
+    X, const, prec_full, prec_diag, projected, full, normalise, out, first, last,
+    xt, lp, vec, bits, scale,
+):  # fmt: skip
+    """Fill rows of blocks ``first:last`` of ``out`` with weighted log-densities
+    (N, K), or, with ``normalise``, the mixture log-density (N, 1)."""
+    n_samples = X.shape[0]
     n_components = const.shape[0]
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    for blk in prange(n_blocks):
-        xt = np.empty((n_features, _BLOCK))
-        lp = np.empty((n_components, _BLOCK))
-        y = np.empty(_BLOCK)
-        maha = np.empty(_BLOCK)
-        row_sum = np.empty(_BLOCK)
-        log_norm = np.empty(_BLOCK)
-        bits = np.empty(_BLOCK, np.int64)
+    y, maha, log_norm, row_sum = vec[0], vec[1], vec[2], vec[3]
+    for blk in range(first, last):
         start = blk * _BLOCK
         m = min(_BLOCK, n_samples - start)
         _load_block(X, start, m, xt)
@@ -297,7 +239,7 @@ def _log_prob_pass(X, const, prec_full, prec_diag, projected, full, normalise, o
             xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
         )
         if normalise:
-            _block_log_norm(lp, m, log_norm, row_sum, y, bits)
+            _block_log_norm(lp, m, log_norm, row_sum, y, bits, scale)
             for b in range(m):
                 out[start + b, 0] = log_norm[b]
         else:
@@ -306,20 +248,15 @@ def _log_prob_pass(X, const, prec_full, prec_diag, projected, full, normalise, o
                     out[start + b, k] = lp[k, b]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _moments_pass(X, resp, shift, full):
-    n_samples, n_features = X.shape
-    n_components = shift.shape[0]
-    n_blocks, n_chunks, nk, sum_x, sum_xx_full, sum_xx_diag = _partial_moments(
-        n_samples, n_components, n_features, full
-    )
-    for c in prange(n_chunks):
-        xt = np.empty((n_features, _BLOCK))
-        rt = np.empty((n_components, _BLOCK))
-        d = np.empty((n_features, _BLOCK))
-        wd = np.empty((n_features, _BLOCK))
-        first, last = _chunk_blocks(c, n_chunks, n_blocks)
-        for blk in range(first, last):
+@njit(**_JIT)
+def _moments_chunks(
+    X, resp, shift, full, bounds, first, last, nk, sum_x, sum_xx_full,
+    sum_xx_diag, xt, rt, d, wd,
+):  # fmt: skip
+    """Moments of chunks ``first:last`` for given responsibilities."""
+    n_samples = X.shape[0]
+    for c in range(first, last):
+        for blk in range(bounds[c], bounds[c + 1]):
             start = blk * _BLOCK
             m = min(_BLOCK, n_samples - start)
             _load_block(X, start, m, xt)
@@ -328,25 +265,77 @@ def _moments_pass(X, resp, shift, full):
                 xt, rt, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
             )  # fmt: skip
-    return nk, sum_x, sum_xx_full, sum_xx_diag
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _logsumexp_pass(A, out):
-    n_samples, n_cols = A.shape
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    for blk in prange(n_blocks):
-        at = np.empty((n_cols, _BLOCK))
-        tmp = np.empty(_BLOCK)
-        row_sum = np.empty(_BLOCK)
-        log_norm = np.empty(_BLOCK)
-        bits = np.empty(_BLOCK, np.int64)
+@njit(**_JIT)
+def _logsumexp_blocks(A, out, first, last, at, vec, bits, scale):
+    """``out[i] = log sum_j exp(A[i, j])`` for the rows of blocks ``first:last``."""
+    n_samples = A.shape[0]
+    tmp, row_sum, log_norm = vec[0], vec[1], vec[2]
+    for blk in range(first, last):
         start = blk * _BLOCK
         m = min(_BLOCK, n_samples - start)
         _load_block(A, start, m, at)
-        _block_log_norm(at, m, log_norm, row_sum, tmp, bits)
+        _block_log_norm(at, m, log_norm, row_sum, tmp, bits, scale)
         for b in range(m):
             out[start + b] = log_norm[b]
+
+
+@functools.cache
+def _thread_pool():
+    # Sized for the most threads Numba allows; get_num_threads() picks how
+    # many tasks a call uses.
+    return ThreadPoolExecutor(config.NUMBA_NUM_THREADS, "skmix-numba")
+
+
+def _split(kernel, n_items, n_rows, task_args):
+    """Run ``kernel(*task_args(first, last))`` over ``range(n_items)``.
+
+    The range is cut into one contiguous piece per thread; the calling thread
+    runs the first piece itself. Each piece writes disjoint outputs, so the
+    split never changes a result.
+    """
+    n_tasks = 1 if n_rows < _SERIAL_ROWS else max(1, min(get_num_threads(), n_items))
+    edges = [t * n_items // n_tasks for t in range(n_tasks + 1)]
+    pieces = list(zip(edges[:-1], edges[1:], strict=True))
+    futures = [
+        _thread_pool().submit(kernel, *task_args(first, last))
+        for first, last in pieces[1:]
+    ]
+    kernel(*task_args(*pieces[0]))
+    for future in futures:
+        future.result()
+
+
+def _scratch(*n_rows):
+    """Fresh float64 scratch, one ``(rows, _BLOCK)`` array per argument."""
+    return tuple(np.empty((rows, _BLOCK)) for rows in n_rows)
+
+
+def _exp_bits():
+    """Scratch for ``_exp_nonpositive``: int64 bits and their float64 view."""
+    bits = np.empty(_BLOCK, np.int64)
+    return bits, bits.view(np.float64)
+
+
+def _n_blocks(n_samples):
+    return (n_samples + _BLOCK - 1) // _BLOCK
+
+
+def _partial_moments(n_samples, n_components, n_features, full):
+    """Chunk bounds (in blocks) and zeroed per-chunk moment accumulators."""
+    n_blocks = _n_blocks(n_samples)
+    per_chunk = n_components * (n_features * n_features + n_features + 1)
+    by_memory = max(1, _MAX_PARTIAL_FLOATS // max(1, per_chunk))
+    n_chunks = max(1, min(n_blocks, _MAX_CHUNKS, by_memory))
+    bounds = np.arange(n_chunks + 1, dtype=np.int64) * n_blocks // n_chunks
+    d2 = n_features if full else 0  # the unused second-moment form is empty
+    return bounds, (
+        np.zeros((n_chunks, n_components)),
+        np.zeros((n_chunks, n_components, n_features)),
+        np.zeros((n_chunks, n_components, d2, d2)),
+        np.zeros((n_chunks, n_components, n_features - d2)),
+    )
 
 
 def _component_constants(log_weights, means, precisions_chol):
@@ -398,28 +387,35 @@ def _add_chunks(partials, full):
     return nk, sum_x, sum_xx_full
 
 
+def _log_prob(X, const, projected, prec_full, prec_diag, full, normalise):
+    n_samples, n_features = X.shape
+    n_components = const.shape[0]
+    out = np.empty((n_samples, 1 if normalise else n_components), dtype=X.dtype)
+
+    def task_args(first, last):
+        return (
+            X, const, prec_full, prec_diag, projected, full, normalise, out,
+            first, last, *_scratch(n_features, n_components, 4), *_exp_bits(),
+        )  # fmt: skip
+
+    _split(_log_prob_blocks, _n_blocks(n_samples), n_samples, task_args)
+    return out
+
+
 def log_gaussian_prob(X, means, precisions_chol):
     """See :func:`skmix._backend._numpy.log_gaussian_prob`."""
-    X = _rows(X)
-    n_components = means.shape[0]
     const, projected, prec_full, prec_diag, full = _component_constants(
-        np.zeros(n_components), means, precisions_chol
+        np.zeros(means.shape[0]), means, precisions_chol
     )
-    out = np.empty((X.shape[0], n_components), dtype=X.dtype)
-    with _parallel_section(X.shape[0]):
-        _log_prob_pass(X, const, prec_full, prec_diag, projected, full, False, out)
-    return out
+    return _log_prob(_rows(X), const, projected, prec_full, prec_diag, full, False)
 
 
 def score_samples(X, log_weights, means, precisions_chol):
     """See :func:`skmix._backend._numpy.score_samples`."""
-    X = _rows(X)
     const, projected, prec_full, prec_diag, full = _component_constants(
         log_weights, means, precisions_chol
     )
-    out = np.empty((X.shape[0], 1), dtype=X.dtype)
-    with _parallel_section(X.shape[0]):
-        _log_prob_pass(X, const, prec_full, prec_diag, projected, full, True, out)
+    out = _log_prob(_rows(X), const, projected, prec_full, prec_diag, full, True)
     return out[:, 0]
 
 
@@ -427,27 +423,49 @@ def logsumexp_rows(A):
     """See :func:`skmix._backend._numpy.logsumexp_rows`."""
     A = _rows(A)
     out = np.empty(A.shape[0], dtype=A.dtype)
-    with _parallel_section(A.shape[0]):
-        _logsumexp_pass(A, out)
+
+    def task_args(first, last):
+        return (A, out, first, last, *_scratch(A.shape[1], 3), *_exp_bits())
+
+    _split(_logsumexp_blocks, _n_blocks(A.shape[0]), A.shape[0], task_args)
     return out
 
 
 def weighted_moments(X, resp, shift, full):
     """See :func:`skmix._backend._numpy.weighted_moments`."""
+    X, resp, full = _rows(X), _rows(resp), bool(full)
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    with _parallel_section(X.shape[0]):
-        partials = _moments_pass(_rows(X), _rows(resp), shift, bool(full))
+    (n_samples, n_features), n_components = X.shape, shift.shape[0]
+    bounds, partials = _partial_moments(n_samples, n_components, n_features, full)
+
+    def task_args(first, last):
+        return (
+            X, resp, shift, full, bounds, first, last, *partials,
+            *_scratch(n_features, n_components, n_features, n_features),
+        )  # fmt: skip
+
+    _split(_moments_chunks, len(bounds) - 1, n_samples, task_args)
     return _add_chunks(partials, full)
 
 
 def em_step_statistics(X, log_weights, means, precisions_chol, shift):
     """See :func:`skmix._backend._numpy.em_step_statistics`."""
+    X = _rows(X)
     const, projected, prec_full, prec_diag, full = _component_constants(
         log_weights, means, precisions_chol
     )
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    with _parallel_section(X.shape[0]):
-        log_lik, *partials = _em_pass(
-            _rows(X), const, prec_full, prec_diag, projected, shift, full
-        )
+    (n_samples, n_features), n_components = X.shape, const.shape[0]
+    bounds, partials = _partial_moments(n_samples, n_components, n_features, full)
+    log_lik = np.zeros(len(bounds) - 1)
+
+    def task_args(first, last):
+        return (
+            X, const, prec_full, prec_diag, projected, shift, full, bounds,
+            first, last, log_lik, *partials,
+            *_scratch(n_features, n_components, n_features, n_features, 4),
+            *_exp_bits(),
+        )  # fmt: skip
+
+    _split(_em_chunks, len(bounds) - 1, n_samples, task_args)
     return (float(log_lik.sum()), *_add_chunks(partials, full))
