@@ -34,6 +34,9 @@ from numba import config, get_num_threads, njit
 # zero mixture weight legitimately gives -inf log-weights.
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 _JIT = {"cache": True, "nogil": True, "fastmath": _FASTMATH}
+# Helpers are only called from jitted code: Python wrappers for them would be
+# compiled (and cached) for nothing.
+_HELPER = {"fastmath": _FASTMATH, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 _BLOCK = 256
 _MAX_CHUNKS = 64
 _MAX_PARTIAL_FLOATS = 1 << 22  # bounds the per-chunk partial statistics (32 MiB)
@@ -51,7 +54,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_UNDERFLOW = -708.0
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _exp_nonpositive(x, out, bits, scale, m):
     """``out[:m] = exp(x[:m])`` for ``x <= 0``, in a loop LLVM can vectorise.
 
@@ -85,7 +88,7 @@ def _exp_nonpositive(x, out, bits, scale, m):
         out[b] *= scale[b]
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _load_block(A, start, m, block):
     """``block[:, :m] = A[start:start + m].T`` as float64."""
     for b in range(m):
@@ -93,7 +96,7 @@ def _load_block(A, start, m, block):
             block[i, b] = A[start + b, i]
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha):
     """``lp[k, b] = const[k] - ||(x_b - mu_k)^T U_k||^2 / 2`` for one block.
 
@@ -125,7 +128,7 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
             lp[k, b] = c - 0.5 * maha[b]
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits, scale):
     """Row-wise log-sum-exp over components for one block.
 
@@ -156,7 +159,7 @@ def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits, scale):
     return total
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _block_moments(
     xt, resp, m, shift, full, nk, sum_x, sum_xx_full, sum_xx_diag, d, wd
 ):
@@ -190,19 +193,34 @@ def _block_moments(
                 sum_xx_diag[k, i] += second
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _normalise_block(lp, row_sum, m):
     for k in range(lp.shape[0]):
         for b in range(m):
             lp[k, b] /= row_sum[b]
 
 
+# What a pass over the rows computes: the ``task`` argument of ``_pass``.
+_EM, _MOMENTS, _LOG_PROB, _SCORE, _LOGSUMEXP = range(5)
+
+
 @njit(**_JIT)
-def _em_chunks(
-    X, const, prec_full, prec_diag, projected, shift, full, bounds, first, last,
-    log_lik, nk, sum_x, sum_xx_full, sum_xx_diag, xt, lp, d, wd, vec, bits, scale,
+def _pass(
+    task, X, resp, const, prec_full, prec_diag, projected, shift, full, bounds,
+    first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
+    xt, lp, d, wd, vec, bits, scale,
 ):  # fmt: skip
-    """E-step and moments of chunks ``first:last``, into their partial sums."""
+    """Run ``task`` over the blocks of chunks ``first:last`` of ``X``.
+
+    Every kernel below is this one jitted function, so that a fit compiles
+    it once per input dtype rather than once per kernel. ``_EM`` and
+    ``_MOMENTS`` add each chunk into its partial statistics (``log_lik``,
+    ``nk``, ``sum_x``, ``sum_xx_*``), using the given responsibilities
+    ``resp`` for ``_MOMENTS``; ``_LOG_PROB`` fills ``out`` (N, K) with weighted
+    log-densities, ``_SCORE`` fills ``out`` (N, 1) with the mixture
+    log-density, and ``_LOGSUMEXP`` with the row-wise log-sum-exp of ``X``.
+    Arguments a task does not use are empty arrays.
+    """
     n_samples = X.shape[0]
     y, maha, log_norm, row_sum = vec[0], vec[1], vec[2], vec[3]
     for c in range(first, last):
@@ -210,75 +228,34 @@ def _em_chunks(
             start = blk * _BLOCK
             m = min(_BLOCK, n_samples - start)
             _load_block(X, start, m, xt)
-            _block_log_prob(
-                xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
-            )
-            log_lik[c] += _block_log_norm(lp, m, log_norm, row_sum, y, bits, scale)
-            _normalise_block(lp, row_sum, m)
+            if task == _LOGSUMEXP:
+                _block_log_norm(xt, m, log_norm, row_sum, y, bits, scale)
+                for b in range(m):
+                    out[start + b, 0] = log_norm[b]
+                continue
+            if task == _MOMENTS:
+                _load_block(resp, start, m, lp)
+            else:
+                _block_log_prob(
+                    xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
+                )
+            if task == _LOG_PROB:
+                for b in range(m):
+                    for k in range(out.shape[1]):
+                        out[start + b, k] = lp[k, b]
+                continue
+            if task != _MOMENTS:
+                total = _block_log_norm(lp, m, log_norm, row_sum, y, bits, scale)
+                if task == _SCORE:
+                    for b in range(m):
+                        out[start + b, 0] = log_norm[b]
+                    continue
+                log_lik[c] += total
+                _normalise_block(lp, row_sum, m)
             _block_moments(
                 xt, lp, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
             )  # fmt: skip
-
-
-@njit(**_JIT)
-def _log_prob_blocks(
-    X, const, prec_full, prec_diag, projected, full, normalise, out, first, last,
-    xt, lp, vec, bits, scale,
-):  # fmt: skip
-    """Fill rows of blocks ``first:last`` of ``out`` with weighted log-densities
-    (N, K), or, with ``normalise``, the mixture log-density (N, 1)."""
-    n_samples = X.shape[0]
-    n_components = const.shape[0]
-    y, maha, log_norm, row_sum = vec[0], vec[1], vec[2], vec[3]
-    for blk in range(first, last):
-        start = blk * _BLOCK
-        m = min(_BLOCK, n_samples - start)
-        _load_block(X, start, m, xt)
-        _block_log_prob(
-            xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
-        )
-        if normalise:
-            _block_log_norm(lp, m, log_norm, row_sum, y, bits, scale)
-            for b in range(m):
-                out[start + b, 0] = log_norm[b]
-        else:
-            for b in range(m):
-                for k in range(n_components):
-                    out[start + b, k] = lp[k, b]
-
-
-@njit(**_JIT)
-def _moments_chunks(
-    X, resp, shift, full, bounds, first, last, nk, sum_x, sum_xx_full,
-    sum_xx_diag, xt, rt, d, wd,
-):  # fmt: skip
-    """Moments of chunks ``first:last`` for given responsibilities."""
-    n_samples = X.shape[0]
-    for c in range(first, last):
-        for blk in range(bounds[c], bounds[c + 1]):
-            start = blk * _BLOCK
-            m = min(_BLOCK, n_samples - start)
-            _load_block(X, start, m, xt)
-            _load_block(resp, start, m, rt)
-            _block_moments(
-                xt, rt, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
-                sum_xx_diag[c], d, wd,
-            )  # fmt: skip
-
-
-@njit(**_JIT)
-def _logsumexp_blocks(A, out, first, last, at, vec, bits, scale):
-    """``out[i] = log sum_j exp(A[i, j])`` for the rows of blocks ``first:last``."""
-    n_samples = A.shape[0]
-    tmp, row_sum, log_norm = vec[0], vec[1], vec[2]
-    for blk in range(first, last):
-        start = blk * _BLOCK
-        m = min(_BLOCK, n_samples - start)
-        _load_block(A, start, m, at)
-        _block_log_norm(at, m, log_norm, row_sum, tmp, bits, scale)
-        for b in range(m):
-            out[start + b] = log_norm[b]
 
 
 @functools.cache
@@ -307,17 +284,6 @@ def _split(kernel, n_items, n_rows, task_args):
         future.result()
 
 
-def _scratch(*n_rows):
-    """Fresh float64 scratch, one ``(rows, _BLOCK)`` array per argument."""
-    return tuple(np.empty((rows, _BLOCK)) for rows in n_rows)
-
-
-def _exp_bits():
-    """Scratch for ``_exp_nonpositive``: int64 bits and their float64 view."""
-    bits = np.empty(_BLOCK, np.int64)
-    return bits, bits.view(np.float64)
-
-
 def _n_blocks(n_samples):
     return (n_samples + _BLOCK - 1) // _BLOCK
 
@@ -338,12 +304,54 @@ def _partial_moments(n_samples, n_components, n_features, full):
     )
 
 
+# Placeholders for the arguments of ``_pass`` a task does not use.
+_NO_CONSTANTS = (np.empty(0), np.empty((0, 0, 0)), np.empty((0, 0)), np.empty((0, 0)))
+_NO_MOMENTS = (
+    np.empty(0), np.empty((0, 0)), np.empty((0, 0, 0)), np.empty((0, 0, 0, 0)),
+    np.empty((0, 0, 0)),
+)  # fmt: skip
+
+
+def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
+    """Run ``_pass`` over every row of ``X`` on the thread pool.
+
+    ``arrays`` gives ``resp``, ``shift`` and ``out`` where the task uses them.
+    Returns the per-chunk partial sums ``(log_lik, nk, sum_x, sum_xx_full,
+    sum_xx_diag)`` of the reducing tasks.
+    """
+    n_samples, n_features = X.shape
+    if task in (_EM, _MOMENTS):
+        bounds, moments = _partial_moments(n_samples, n_components, n_features, full)
+        partials = (np.zeros(len(bounds) - 1), *moments)
+    else:  # one block per chunk: blocks are independent
+        bounds = np.arange(_n_blocks(n_samples) + 1, dtype=np.int64)
+        partials = _NO_MOMENTS
+    none = np.empty((0, 0), X.dtype)
+    resp, out = arrays.get("resp", none), arrays.get("out", none)
+    shift = arrays.get("shift", _NO_CONSTANTS[2])
+    const, prec_full, prec_diag, projected = constants
+    scratch_rows = (n_features, n_components, n_features, n_features, 4)
+
+    def task_args(first, last):
+        bits = np.empty(_BLOCK, np.int64)
+        scratch = (np.empty((rows, _BLOCK)) for rows in scratch_rows)
+        return (
+            task, X, resp, const, prec_full, prec_diag, projected, shift, full,
+            bounds, first, last, out, *partials, *scratch, bits,
+            bits.view(np.float64),
+        )  # fmt: skip
+
+    _split(_pass, len(bounds) - 1, n_samples, task_args)
+    return partials
+
+
 def _component_constants(log_weights, means, precisions_chol):
     """Per-component constants shared by every kernel below.
 
-    Returns ``const`` (log-weight + log-det - D/2 log 2pi), the projected means,
-    and the precision factors in both argument slots (one of them empty), so
-    that each jitted kernel compiles once for both covariance forms.
+    Returns ``const`` (log-weight + log-det - D/2 log 2pi), the precision
+    factors in both argument slots (one of them empty), so that the jitted
+    pass compiles once for both covariance forms, and the projected means;
+    then whether the factors are full.
     """
     means = np.asarray(means, dtype=np.float64)
     n_components, n_features = means.shape
@@ -363,7 +371,7 @@ def _component_constants(log_weights, means, precisions_chol):
             + np.sum(np.log(diagonals), axis=1)
             - 0.5 * n_features * _LOG_2PI
         )
-    return const, np.ascontiguousarray(projected), prec_full, prec_diag, full
+    return (const, prec_full, prec_diag, np.ascontiguousarray(projected)), full
 
 
 def _rows(X):
@@ -387,85 +395,48 @@ def _add_chunks(partials, full):
     return nk, sum_x, sum_xx_full
 
 
-def _log_prob(X, const, projected, prec_full, prec_diag, full, normalise):
-    n_samples, n_features = X.shape
-    n_components = const.shape[0]
-    out = np.empty((n_samples, 1 if normalise else n_components), dtype=X.dtype)
-
-    def task_args(first, last):
-        return (
-            X, const, prec_full, prec_diag, projected, full, normalise, out,
-            first, last, *_scratch(n_features, n_components, 4), *_exp_bits(),
-        )  # fmt: skip
-
-    _split(_log_prob_blocks, _n_blocks(n_samples), n_samples, task_args)
-    return out
-
-
 def log_gaussian_prob(X, means, precisions_chol):
     """See :func:`skmix._backend._numpy.log_gaussian_prob`."""
-    const, projected, prec_full, prec_diag, full = _component_constants(
-        np.zeros(means.shape[0]), means, precisions_chol
+    X, n_components = _rows(X), means.shape[0]
+    constants, full = _component_constants(
+        np.zeros(n_components), means, precisions_chol
     )
-    return _log_prob(_rows(X), const, projected, prec_full, prec_diag, full, False)
+    out = np.empty((X.shape[0], n_components), dtype=X.dtype)
+    _run(_LOG_PROB, X, n_components, full, constants, out=out)
+    return out
 
 
 def score_samples(X, log_weights, means, precisions_chol):
     """See :func:`skmix._backend._numpy.score_samples`."""
-    const, projected, prec_full, prec_diag, full = _component_constants(
-        log_weights, means, precisions_chol
-    )
-    out = _log_prob(_rows(X), const, projected, prec_full, prec_diag, full, True)
+    X = _rows(X)
+    constants, full = _component_constants(log_weights, means, precisions_chol)
+    n_components = constants[0].shape[0]
+    out = np.empty((X.shape[0], 1), dtype=X.dtype)
+    _run(_SCORE, X, n_components, full, constants, out=out)
     return out[:, 0]
 
 
 def logsumexp_rows(A):
     """See :func:`skmix._backend._numpy.logsumexp_rows`."""
     A = _rows(A)
-    out = np.empty(A.shape[0], dtype=A.dtype)
-
-    def task_args(first, last):
-        return (A, out, first, last, *_scratch(A.shape[1], 3), *_exp_bits())
-
-    _split(_logsumexp_blocks, _n_blocks(A.shape[0]), A.shape[0], task_args)
-    return out
+    out = np.empty((A.shape[0], 1), dtype=A.dtype)
+    _run(_LOGSUMEXP, A, 0, False, out=out)
+    return out[:, 0]
 
 
 def weighted_moments(X, resp, shift, full):
     """See :func:`skmix._backend._numpy.weighted_moments`."""
     X, resp, full = _rows(X), _rows(resp), bool(full)
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    (n_samples, n_features), n_components = X.shape, shift.shape[0]
-    bounds, partials = _partial_moments(n_samples, n_components, n_features, full)
-
-    def task_args(first, last):
-        return (
-            X, resp, shift, full, bounds, first, last, *partials,
-            *_scratch(n_features, n_components, n_features, n_features),
-        )  # fmt: skip
-
-    _split(_moments_chunks, len(bounds) - 1, n_samples, task_args)
-    return _add_chunks(partials, full)
+    _, *moments = _run(_MOMENTS, X, shift.shape[0], full, resp=resp, shift=shift)
+    return _add_chunks(moments, full)
 
 
 def em_step_statistics(X, log_weights, means, precisions_chol, shift):
     """See :func:`skmix._backend._numpy.em_step_statistics`."""
     X = _rows(X)
-    const, projected, prec_full, prec_diag, full = _component_constants(
-        log_weights, means, precisions_chol
-    )
+    constants, full = _component_constants(log_weights, means, precisions_chol)
+    n_components = constants[0].shape[0]
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    (n_samples, n_features), n_components = X.shape, const.shape[0]
-    bounds, partials = _partial_moments(n_samples, n_components, n_features, full)
-    log_lik = np.zeros(len(bounds) - 1)
-
-    def task_args(first, last):
-        return (
-            X, const, prec_full, prec_diag, projected, shift, full, bounds,
-            first, last, log_lik, *partials,
-            *_scratch(n_features, n_components, n_features, n_features, 4),
-            *_exp_bits(),
-        )  # fmt: skip
-
-    _split(_em_chunks, len(bounds) - 1, n_samples, task_args)
-    return (float(log_lik.sum()), *_add_chunks(partials, full))
+    log_lik, *moments = _run(_EM, X, n_components, full, constants, shift=shift)
+    return (float(log_lik.sum()), *_add_chunks(moments, full))
