@@ -25,6 +25,7 @@ are (float32 or float64, C-contiguous).
 
 import functools
 import math
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -33,7 +34,6 @@ from numba import config, get_num_threads, njit
 # Reassociation lets LLVM vectorise the reductions; no 'nnan'/'ninf', since a
 # zero mixture weight legitimately gives -inf log-weights.
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
-_JIT = {"cache": True, "nogil": True, "fastmath": _FASTMATH}
 # Helpers are only called from jitted code: Python wrappers for them would be
 # compiled (and cached) for nothing.
 _HELPER = {"fastmath": _FASTMATH, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
@@ -200,11 +200,34 @@ def _normalise_block(lp, row_sum, m):
             lp[k, b] /= row_sum[b]
 
 
+def _cached_njit(func):
+    """``njit(cache=True)``, or no on-disk cache where no directory is writable.
+
+    Numba caches next to the module (``__pycache__``), else, for a read-only
+    install, in the user-wide cache directory (``$XDG_CACHE_HOME/numba`` or
+    ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides both. When none is
+    writable (a read-only install run by an account without a home),
+    ``cache=True`` raises at decoration, which would break the import.
+    """
+    options = {"nogil": True, "fastmath": _FASTMATH}
+    try:
+        return njit(cache=True, **options)(func)
+    except RuntimeError as exc:  # Numba found no writable cache directory
+        warnings.warn(
+            f"skmix's Numba kernels cannot be cached ({exc}), so every process "
+            "compiles them again (seconds); set NUMBA_CACHE_DIR to a writable "
+            "directory.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return njit(**options)(func)
+
+
 # What a pass over the rows computes: the ``task`` argument of ``_pass``.
 _EM, _MOMENTS, _LOG_PROB, _SCORE, _LOGSUMEXP = range(5)
 
 
-@njit(**_JIT)
+@_cached_njit
 def _pass(
     task, X, resp, const, prec_full, prec_diag, projected, shift, full, bounds,
     first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
