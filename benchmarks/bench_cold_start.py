@@ -42,15 +42,19 @@ print(time.perf_counter() - start)
 """
 
 
-def run_seconds(code, cache_dir):
-    """Run `code` in a fresh interpreter; return the seconds it prints."""
+def run_output(code, cache_dir):
+    """Run `code` in a fresh interpreter; return what it prints."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True
     )
     if result.returncode:
         raise RuntimeError(result.stderr)
-    return float(result.stdout.split()[-1])
+    return result.stdout.strip()
+
+
+def run_seconds(code, cache_dir):
+    return float(run_output(code, cache_dir).split()[-1])
 
 
 def import_seconds(repeats):
@@ -87,6 +91,11 @@ def main():
     parser.add_argument("--import-repeats", type=int, default=7)
     args = parser.parse_args()
 
+    # `python -c` puts the working directory first on sys.path: from a
+    # checkout's root, the checkout is what gets measured.
+    with tempfile.TemporaryDirectory() as cache_dir:
+        location = run_output("import skmix; print(skmix.__file__)", cache_dir)
+    print(f"skmix from {location}")
     imports = import_seconds(args.import_repeats)
     sklearn_import, skmix_import = imports["sklearn.mixture"], imports["skmix.mixture"]
     print(
