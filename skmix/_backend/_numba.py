@@ -12,51 +12,41 @@ data size only, never on the thread count; each chunk sums into its own
 partial statistics, which are added in chunk order. Results are bit-identical
 whatever ``numba.set_num_threads`` says.
 
+Compile time: every kernel is one jitted function, a serial ``nogil`` loop
+over a range of chunks, and the wrappers below split the chunks over a thread
+pool. ``parallel=True`` made each kernel compile three times as slowly (the
+first fit of a fresh install spent 12 s in Numba). The partial statistics come
+from the wrappers; the block scratch is allocated inside, where LLVM knows it
+aliases nothing (passed in, it made the E-step 5-10% slower).
+
 All arithmetic is float64, whatever the input dtype; inputs are read as they
 are (float32 or float64, C-contiguous).
 """
 
 import functools
 import math
-import threading
-from contextlib import contextmanager
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import get_num_threads, njit, prange, set_num_threads
+from numba import config, get_num_threads, njit
 
 # Reassociation lets LLVM vectorise the reductions; no 'nnan'/'ninf', since a
 # zero mixture weight legitimately gives -inf log-weights.
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+# Helpers are only called from jitted code: Python wrappers for them would be
+# compiled (and cached) for nothing.
+_HELPER = {"fastmath": _FASTMATH, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 _BLOCK = 256
 _MAX_CHUNKS = 64
 _MAX_PARTIAL_FLOATS = 1 << 22  # bounds the per-chunk partial statistics (32 MiB)
 _LOG_2PI = math.log(2.0 * math.pi)
 
-# Numba's default 'workqueue' threading layer aborts the process when two
-# threads launch parallel kernels at once (e.g. GridSearchCV with a threading
-# backend). Each call already uses every core, so serialising loses nothing.
-_PARALLEL_LOCK = threading.Lock()
 # Below this many rows a kernel runs on the calling thread alone: waking the
 # thread team costs more than it saves, and on few cores it competes with
 # OpenMP threads other libraries leave spinning (scikit-learn's KMeans in the
 # initialisation made a 250-row fit twice as slow).
 _SERIAL_ROWS = 4 * _BLOCK
-
-
-@contextmanager
-def _parallel_section(n_rows):
-    """Serialise kernel launches; use one thread for small inputs."""
-    with _PARALLEL_LOCK:
-        if n_rows >= _SERIAL_ROWS:
-            yield
-            return
-        n_threads = get_num_threads()
-        set_num_threads(1)
-        try:
-            yield
-        finally:
-            set_num_threads(n_threads)
-
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -64,17 +54,17 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_UNDERFLOW = -708.0
 
 
-@njit(cache=True, fastmath=_FASTMATH)
-def _exp_nonpositive(x, out, bits, m):
+@njit(**_HELPER)
+def _exp_nonpositive(x, out, bits, scale, m):
     """``out[:m] = exp(x[:m])`` for ``x <= 0``, in a loop LLVM can vectorise.
 
     libm's exp is an opaque call that blocks vectorisation and dominated the E-step.
     Cody-Waite reduction ``x = n ln2 + r`` with ``|r| <= ln2/2``, a degree-12
     Taylor polynomial for ``exp(r)`` (truncation error below 2e-16), and
-    ``2**n`` built from its IEEE-754 exponent bits. Relative error < 1e-13;
-    arguments below -708 give 0.
+    ``2**n`` built from its IEEE-754 exponent bits in ``bits``, which
+    ``scale`` views as float64 (a view taken inside the kernel cost 0.4 s of
+    compilation). Relative error < 1e-13; arguments below -708 give 0.
     """
-    scale = bits.view(np.float64)
     for b in range(m):
         v = max(x[b], _EXP_UNDERFLOW)
         n = math.floor(v * _LOG2E + 0.5)
@@ -98,35 +88,7 @@ def _exp_nonpositive(x, out, bits, m):
         out[b] *= scale[b]
 
 
-@njit(cache=True)
-def _n_chunks(n_blocks, floats_per_chunk):
-    by_memory = max(1, _MAX_PARTIAL_FLOATS // max(1, floats_per_chunk))
-    return max(1, min(n_blocks, _MAX_CHUNKS, by_memory))
-
-
-@njit(cache=True)
-def _partial_moments(n_samples, n_components, n_features, full):
-    """Block and chunk counts, and zeroed per-chunk moment accumulators."""
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    per_chunk = n_components * (n_features * n_features + n_features + 1)
-    n_chunks = _n_chunks(n_blocks, per_chunk)
-    d2 = n_features if full else 0  # the unused second-moment form is empty
-    return (
-        n_blocks,
-        n_chunks,
-        np.zeros((n_chunks, n_components)),
-        np.zeros((n_chunks, n_components, n_features)),
-        np.zeros((n_chunks, n_components, d2, d2)),
-        np.zeros((n_chunks, n_components, n_features - d2)),
-    )
-
-
-@njit(cache=True)
-def _chunk_blocks(chunk, n_chunks, n_blocks):
-    return chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks
-
-
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_HELPER)
 def _load_block(A, start, m, block):
     """``block[:, :m] = A[start:start + m].T`` as float64."""
     for b in range(m):
@@ -134,7 +96,7 @@ def _load_block(A, start, m, block):
             block[i, b] = A[start + b, i]
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_HELPER)
 def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha):
     """``lp[k, b] = const[k] - ||(x_b - mu_k)^T U_k||^2 / 2`` for one block.
 
@@ -166,8 +128,8 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
             lp[k, b] = c - 0.5 * maha[b]
 
 
-@njit(cache=True, fastmath=_FASTMATH)
-def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits):
+@njit(**_HELPER)
+def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits, scale):
     """Row-wise log-sum-exp over components for one block.
 
     Leaves ``log_norm[b] = log sum_k exp(lp[k, b])``, ``lp[k, b] =
@@ -187,7 +149,7 @@ def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits):
     for k in range(n_components):
         for b in range(m):
             tmp[b] = lp[k, b] - log_norm[b]
-        _exp_nonpositive(tmp, lp[k], bits, m)
+        _exp_nonpositive(tmp, lp[k], bits, scale, m)
         for b in range(m):
             row_sum[b] += lp[k, b]
     total = 0.0
@@ -197,7 +159,7 @@ def _block_log_norm(lp, m, log_norm, row_sum, tmp, bits):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_HELPER)
 def _block_moments(
     xt, resp, m, shift, full, nk, sum_x, sum_xx_full, sum_xx_diag, d, wd
 ):
@@ -231,130 +193,194 @@ def _block_moments(
                 sum_xx_diag[k, i] += second
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(**_HELPER)
 def _normalise_block(lp, row_sum, m):
     for k in range(lp.shape[0]):
         for b in range(m):
             lp[k, b] /= row_sum[b]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _em_pass(X, const, prec_full, prec_diag, projected, shift, full):
+def _cached_njit(func):
+    """``njit(cache=True)``, or no on-disk cache where no directory is writable.
+
+    Numba caches next to the module (``__pycache__``), else, for a read-only
+    install, in the user-wide cache directory (``$XDG_CACHE_HOME/numba`` or
+    ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides both. When none is
+    writable (a read-only install run by an account without a home),
+    ``cache=True`` raises at decoration, which would break the import.
+    """
+    options = {"nogil": True, "fastmath": _FASTMATH}
+    try:
+        return njit(cache=True, **options)(func)
+    except RuntimeError as exc:  # Numba found no writable cache directory
+        warnings.warn(
+            f"skmix's Numba kernels cannot be cached ({exc}), so every process "
+            "compiles them again (seconds); set NUMBA_CACHE_DIR to a writable "
+            "directory.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return njit(**options)(func)
+
+
+# What a pass over the rows computes: the ``task`` argument of ``_pass``.
+_EM, _MOMENTS, _LOG_PROB, _SCORE, _LOGSUMEXP = range(5)
+
+
+@_cached_njit
+def _pass(
+    task, X, resp, const, prec_full, prec_diag, projected, shift, full, bounds,
+    first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
+    n_components, bits, scale,
+):  # fmt: skip
+    """Run ``task`` over the blocks of chunks ``first:last`` of ``X``.
+
+    Every kernel below is this one jitted function, so that a fit compiles
+    it once per input dtype rather than once per kernel. ``_EM`` and
+    ``_MOMENTS`` add each chunk into its partial statistics (``log_lik``,
+    ``nk``, ``sum_x``, ``sum_xx_*``), using the given responsibilities
+    ``resp`` for ``_MOMENTS``; ``_LOG_PROB`` fills ``out`` (N, K) with weighted
+    log-densities, ``_SCORE`` fills ``out`` (N, 1) with the mixture
+    log-density, and ``_LOGSUMEXP`` with the row-wise log-sum-exp of ``X``.
+    Arguments a task does not use are empty arrays. ``n_components`` sizes
+    the block scratch; ``bits`` and ``scale`` are ``_exp_nonpositive``'s.
+    """
     n_samples, n_features = X.shape
-    n_components = const.shape[0]
-    n_blocks, n_chunks, nk, sum_x, sum_xx_full, sum_xx_diag = _partial_moments(
-        n_samples, n_components, n_features, full
-    )
-    log_lik = np.zeros(n_chunks)
-    for c in prange(n_chunks):
-        xt = np.empty((n_features, _BLOCK))
-        lp = np.empty((n_components, _BLOCK))
-        d = np.empty((n_features, _BLOCK))
-        wd = np.empty((n_features, _BLOCK))
-        y = np.empty(_BLOCK)
-        maha = np.empty(_BLOCK)
-        log_norm = np.empty(_BLOCK)
-        row_sum = np.empty(_BLOCK)
-        bits = np.empty(_BLOCK, np.int64)
-        first, last = _chunk_blocks(c, n_chunks, n_blocks)
-        for blk in range(first, last):
+    xt = np.empty((n_features, _BLOCK))
+    lp = np.empty((n_components, _BLOCK))
+    d = np.empty((n_features, _BLOCK))
+    wd = np.empty((n_features, _BLOCK))
+    y = np.empty(_BLOCK)
+    maha = np.empty(_BLOCK)
+    log_norm = np.empty(_BLOCK)
+    row_sum = np.empty(_BLOCK)
+    for c in range(first, last):
+        for blk in range(bounds[c], bounds[c + 1]):
             start = blk * _BLOCK
             m = min(_BLOCK, n_samples - start)
             _load_block(X, start, m, xt)
-            _block_log_prob(
-                xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
-            )
-            log_lik[c] += _block_log_norm(lp, m, log_norm, row_sum, y, bits)
-            _normalise_block(lp, row_sum, m)
+            if task == _LOGSUMEXP:
+                _block_log_norm(xt, m, log_norm, row_sum, y, bits, scale)
+                for b in range(m):
+                    out[start + b, 0] = log_norm[b]
+                continue
+            if task == _MOMENTS:
+                _load_block(resp, start, m, lp)
+            else:
+                _block_log_prob(
+                    xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
+                )
+            if task == _LOG_PROB:
+                for b in range(m):
+                    for k in range(out.shape[1]):
+                        out[start + b, k] = lp[k, b]
+                continue
+            if task != _MOMENTS:
+                total = _block_log_norm(lp, m, log_norm, row_sum, y, bits, scale)
+                if task == _SCORE:
+                    for b in range(m):
+                        out[start + b, 0] = log_norm[b]
+                    continue
+                log_lik[c] += total
+                _normalise_block(lp, row_sum, m)
             _block_moments(
                 xt, lp, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
             )  # fmt: skip
-    # Partial sums per chunk; the wrapper adds them in chunk order. (A sum
-    # here would become a parallel reduction whose order follows the threads.)
-    return log_lik, nk, sum_x, sum_xx_full, sum_xx_diag
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _log_prob_pass(X, const, prec_full, prec_diag, projected, full, normalise, out):
-    """Fill ``out`` with weighted log-densities (N, K), or, with ``normalise``,
-    the mixture log-density (N, 1)."""
-    n_samples, n_features = X.shape
-    n_components = const.shape[0]
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    for blk in prange(n_blocks):
-        xt = np.empty((n_features, _BLOCK))
-        lp = np.empty((n_components, _BLOCK))
-        y = np.empty(_BLOCK)
-        maha = np.empty(_BLOCK)
-        row_sum = np.empty(_BLOCK)
-        log_norm = np.empty(_BLOCK)
-        bits = np.empty(_BLOCK, np.int64)
-        start = blk * _BLOCK
-        m = min(_BLOCK, n_samples - start)
-        _load_block(X, start, m, xt)
-        _block_log_prob(
-            xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
-        )
-        if normalise:
-            _block_log_norm(lp, m, log_norm, row_sum, y, bits)
-            for b in range(m):
-                out[start + b, 0] = log_norm[b]
-        else:
-            for b in range(m):
-                for k in range(n_components):
-                    out[start + b, k] = lp[k, b]
+@functools.cache
+def _thread_pool():
+    # Sized for the most threads Numba allows; get_num_threads() picks how
+    # many tasks a call uses.
+    return ThreadPoolExecutor(config.NUMBA_NUM_THREADS, "skmix-numba")
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _moments_pass(X, resp, shift, full):
-    n_samples, n_features = X.shape
-    n_components = shift.shape[0]
-    n_blocks, n_chunks, nk, sum_x, sum_xx_full, sum_xx_diag = _partial_moments(
-        n_samples, n_components, n_features, full
+def _split(kernel, n_items, n_rows, task_args):
+    """Run ``kernel(*task_args(first, last))`` over ``range(n_items)``.
+
+    The range is cut into one contiguous piece per thread; the calling thread
+    runs the first piece itself. Each piece writes disjoint outputs, so the
+    split never changes a result.
+    """
+    n_tasks = 1 if n_rows < _SERIAL_ROWS else max(1, min(get_num_threads(), n_items))
+    edges = [t * n_items // n_tasks for t in range(n_tasks + 1)]
+    pieces = list(zip(edges[:-1], edges[1:], strict=True))
+    futures = [
+        _thread_pool().submit(kernel, *task_args(first, last))
+        for first, last in pieces[1:]
+    ]
+    kernel(*task_args(*pieces[0]))
+    for future in futures:
+        future.result()
+
+
+def _n_blocks(n_samples):
+    return (n_samples + _BLOCK - 1) // _BLOCK
+
+
+def _partial_moments(n_samples, n_components, n_features, full):
+    """Chunk bounds (in blocks) and zeroed per-chunk moment accumulators."""
+    n_blocks = _n_blocks(n_samples)
+    per_chunk = n_components * (n_features * n_features + n_features + 1)
+    by_memory = max(1, _MAX_PARTIAL_FLOATS // max(1, per_chunk))
+    n_chunks = max(1, min(n_blocks, _MAX_CHUNKS, by_memory))
+    bounds = np.arange(n_chunks + 1, dtype=np.int64) * n_blocks // n_chunks
+    d2 = n_features if full else 0  # the unused second-moment form is empty
+    return bounds, (
+        np.zeros((n_chunks, n_components)),
+        np.zeros((n_chunks, n_components, n_features)),
+        np.zeros((n_chunks, n_components, d2, d2)),
+        np.zeros((n_chunks, n_components, n_features - d2)),
     )
-    for c in prange(n_chunks):
-        xt = np.empty((n_features, _BLOCK))
-        rt = np.empty((n_components, _BLOCK))
-        d = np.empty((n_features, _BLOCK))
-        wd = np.empty((n_features, _BLOCK))
-        first, last = _chunk_blocks(c, n_chunks, n_blocks)
-        for blk in range(first, last):
-            start = blk * _BLOCK
-            m = min(_BLOCK, n_samples - start)
-            _load_block(X, start, m, xt)
-            _load_block(resp, start, m, rt)
-            _block_moments(
-                xt, rt, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
-                sum_xx_diag[c], d, wd,
-            )  # fmt: skip
-    return nk, sum_x, sum_xx_full, sum_xx_diag
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _logsumexp_pass(A, out):
-    n_samples, n_cols = A.shape
-    n_blocks = (n_samples + _BLOCK - 1) // _BLOCK
-    for blk in prange(n_blocks):
-        at = np.empty((n_cols, _BLOCK))
-        tmp = np.empty(_BLOCK)
-        row_sum = np.empty(_BLOCK)
-        log_norm = np.empty(_BLOCK)
+# Placeholders for the arguments of ``_pass`` a task does not use.
+_NO_CONSTANTS = (np.empty(0), np.empty((0, 0, 0)), np.empty((0, 0)), np.empty((0, 0)))
+_NO_MOMENTS = (
+    np.empty(0), np.empty((0, 0)), np.empty((0, 0, 0)), np.empty((0, 0, 0, 0)),
+    np.empty((0, 0, 0)),
+)  # fmt: skip
+
+
+def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
+    """Run ``_pass`` over every row of ``X`` on the thread pool.
+
+    ``arrays`` gives ``resp``, ``shift`` and ``out`` where the task uses them.
+    Returns the per-chunk partial sums ``(log_lik, nk, sum_x, sum_xx_full,
+    sum_xx_diag)`` of the reducing tasks.
+    """
+    n_samples, n_features = X.shape
+    if task in (_EM, _MOMENTS):
+        bounds, moments = _partial_moments(n_samples, n_components, n_features, full)
+        partials = (np.zeros(len(bounds) - 1), *moments)
+    else:  # one block per chunk: blocks are independent
+        bounds = np.arange(_n_blocks(n_samples) + 1, dtype=np.int64)
+        partials = _NO_MOMENTS
+    none = np.empty((0, 0), X.dtype)
+    resp, out = arrays.get("resp", none), arrays.get("out", none)
+    shift = arrays.get("shift", _NO_CONSTANTS[2])
+    const, prec_full, prec_diag, projected = constants
+
+    def task_args(first, last):
         bits = np.empty(_BLOCK, np.int64)
-        start = blk * _BLOCK
-        m = min(_BLOCK, n_samples - start)
-        _load_block(A, start, m, at)
-        _block_log_norm(at, m, log_norm, row_sum, tmp, bits)
-        for b in range(m):
-            out[start + b] = log_norm[b]
+        return (
+            task, X, resp, const, prec_full, prec_diag, projected, shift, full,
+            bounds, first, last, out, *partials, n_components, bits,
+            bits.view(np.float64),
+        )  # fmt: skip
+
+    _split(_pass, len(bounds) - 1, n_samples, task_args)
+    return partials
 
 
 def _component_constants(log_weights, means, precisions_chol):
     """Per-component constants shared by every kernel below.
 
-    Returns ``const`` (log-weight + log-det - D/2 log 2pi), the projected means,
-    and the precision factors in both argument slots (one of them empty), so
-    that each jitted kernel compiles once for both covariance forms.
+    Returns ``const`` (log-weight + log-det - D/2 log 2pi), the precision
+    factors in both argument slots (one of them empty), so that the jitted
+    pass compiles once for both covariance forms, and the projected means;
+    then whether the factors are full.
     """
     means = np.asarray(means, dtype=np.float64)
     n_components, n_features = means.shape
@@ -374,7 +400,7 @@ def _component_constants(log_weights, means, precisions_chol):
             + np.sum(np.log(diagonals), axis=1)
             - 0.5 * n_features * _LOG_2PI
         )
-    return const, np.ascontiguousarray(projected), prec_full, prec_diag, full
+    return (const, prec_full, prec_diag, np.ascontiguousarray(projected)), full
 
 
 def _rows(X):
@@ -400,54 +426,46 @@ def _add_chunks(partials, full):
 
 def log_gaussian_prob(X, means, precisions_chol):
     """See :func:`skmix._backend._numpy.log_gaussian_prob`."""
-    X = _rows(X)
-    n_components = means.shape[0]
-    const, projected, prec_full, prec_diag, full = _component_constants(
+    X, n_components = _rows(X), means.shape[0]
+    constants, full = _component_constants(
         np.zeros(n_components), means, precisions_chol
     )
     out = np.empty((X.shape[0], n_components), dtype=X.dtype)
-    with _parallel_section(X.shape[0]):
-        _log_prob_pass(X, const, prec_full, prec_diag, projected, full, False, out)
+    _run(_LOG_PROB, X, n_components, full, constants, out=out)
     return out
 
 
 def score_samples(X, log_weights, means, precisions_chol):
     """See :func:`skmix._backend._numpy.score_samples`."""
     X = _rows(X)
-    const, projected, prec_full, prec_diag, full = _component_constants(
-        log_weights, means, precisions_chol
-    )
+    constants, full = _component_constants(log_weights, means, precisions_chol)
+    n_components = constants[0].shape[0]
     out = np.empty((X.shape[0], 1), dtype=X.dtype)
-    with _parallel_section(X.shape[0]):
-        _log_prob_pass(X, const, prec_full, prec_diag, projected, full, True, out)
+    _run(_SCORE, X, n_components, full, constants, out=out)
     return out[:, 0]
 
 
 def logsumexp_rows(A):
     """See :func:`skmix._backend._numpy.logsumexp_rows`."""
     A = _rows(A)
-    out = np.empty(A.shape[0], dtype=A.dtype)
-    with _parallel_section(A.shape[0]):
-        _logsumexp_pass(A, out)
-    return out
+    out = np.empty((A.shape[0], 1), dtype=A.dtype)
+    _run(_LOGSUMEXP, A, 0, False, out=out)
+    return out[:, 0]
 
 
 def weighted_moments(X, resp, shift, full):
     """See :func:`skmix._backend._numpy.weighted_moments`."""
+    X, resp, full = _rows(X), _rows(resp), bool(full)
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    with _parallel_section(X.shape[0]):
-        partials = _moments_pass(_rows(X), _rows(resp), shift, bool(full))
-    return _add_chunks(partials, full)
+    _, *moments = _run(_MOMENTS, X, shift.shape[0], full, resp=resp, shift=shift)
+    return _add_chunks(moments, full)
 
 
 def em_step_statistics(X, log_weights, means, precisions_chol, shift):
     """See :func:`skmix._backend._numpy.em_step_statistics`."""
-    const, projected, prec_full, prec_diag, full = _component_constants(
-        log_weights, means, precisions_chol
-    )
+    X = _rows(X)
+    constants, full = _component_constants(log_weights, means, precisions_chol)
+    n_components = constants[0].shape[0]
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    with _parallel_section(X.shape[0]):
-        log_lik, *partials = _em_pass(
-            _rows(X), const, prec_full, prec_diag, projected, shift, full
-        )
-    return (float(log_lik.sum()), *_add_chunks(partials, full))
+    log_lik, *moments = _run(_EM, X, n_components, full, constants, shift=shift)
+    return (float(log_lik.sum()), *_add_chunks(moments, full))

@@ -47,10 +47,10 @@ class Backend:
     def compute_context(self):
         """Context to wrap a whole fit in.
 
-        Numba's OpenMP workers and a multithreaded BLAS busy-wait against each
-        other between kernel calls, which doubled the time of an EM iteration
-        on 2 cores. The M-step's BLAS work is tiny, so BLAS gets one thread
-        while Numba kernels own the cores.
+        A multithreaded BLAS busy-waits between calls against the Numba
+        kernels' threads; with the kernels on Numba's OpenMP workers this
+        doubled the time of an EM iteration on 2 cores. The M-step's BLAS work
+        is tiny, so BLAS gets one thread while Numba kernels own the cores.
         """
         if self.owns_cpu_threads:
             return _threadpool_controller().limit(limits=1, user_api="blas")
