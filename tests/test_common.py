@@ -165,6 +165,31 @@ def test_array_kinds(name, tmp_path):
         _assert_same(output.compute(), expected[method])
 
 
+@pytest.mark.parametrize("name", [n for n in ESTIMATORS if n not in IN_MEMORY_ONLY])
+def test_chunked_scoring_warns_about_feature_names_once(name, tmp_path, monkeypatch):
+    """A model fitted on a DataFrame warns once per call about a nameless
+    memory map, not once per chunk."""
+    monkeypatch.setattr("skmix._core._rows.DEFAULT_CHUNK_SIZE", 50)
+    estimator = _make(name, random_state=0)
+    if "chunk_size" in estimator.get_params():
+        estimator.set_params(chunk_size=50)
+    X, y = _fit_data(estimator)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(frame, y)
+    memmap = np.memmap(tmp_path / "X.dat", np.float64, "w+", shape=X.shape)
+    memmap[:] = X
+    for method in PREDICT_METHODS:
+        if not hasattr(estimator, method):
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(estimator, method)(memmap)
+        messages = [str(w.message) for w in caught]
+        assert sum("valid feature names" in m for m in messages) == 1, messages
+
+
 # ------------------------------------------------------------ failed calls
 def _fitted_state(estimator):
     params = estimator.get_params(deep=False)

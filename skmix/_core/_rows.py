@@ -12,9 +12,10 @@ estimator.
 
 import functools
 import operator
+import warnings
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import resolve_backend
 from ..utils import check_samples
@@ -264,6 +265,21 @@ def tree_sum(parts):
     return parts[0]
 
 
+# scikit-learn's warning for nameless rows scored by a model fitted on a
+# DataFrame; it is given once per call, not once per chunk.
+_NO_FEATURE_NAMES = "X does not have valid feature names"
+
+
+def _check_feature_names_once(estimator, X):
+    """Feature count and names of chunked or lazy input, checked once.
+
+    A one-row stand-in of X's width gets scikit-learn's own checks (and its
+    warning for nameless input) without reading or computing any row.
+    """
+    if X.ndim == 2:
+        validate_data(estimator, np.zeros((1, X.shape[1])), reset=False)
+
+
 def rowwise(n_columns=None, dtype=np.float64, n_outputs=1):
     """Decorator: a fitted estimator's row-wise method for every kind of rows.
 
@@ -294,12 +310,19 @@ def rowwise(n_columns=None, dtype=np.float64, n_outputs=1):
             if not (is_dask_array(X) or is_memmap(X)):
                 return method(self, X, *args, **kwargs)
             check_is_fitted(self)
+            _check_feature_names_once(self, X)
             rows = as_rows(X, getattr(self, "chunk_size", None))
             outputs = n_outputs
             if callable(n_outputs):
                 outputs = n_outputs(self, *args, **kwargs)
+
+            def on_block(block):
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=_NO_FEATURE_NAMES)
+                    return method(self, block, *args, **kwargs)
+
             return rows.map(
-                lambda block: method(self, block, *args, **kwargs),
+                on_block,
                 n_features=self.n_features_in_,
                 n_columns=resolve(n_columns, self),
                 dtype=resolve(dtype, self),
