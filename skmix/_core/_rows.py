@@ -13,6 +13,7 @@ estimator.
 import functools
 import operator
 import warnings
+from abc import ABC, abstractmethod
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -94,8 +95,14 @@ def as_rows(X, chunk_size=None):
     return InMemoryRows(X)
 
 
-class RowSource:
-    """Rows of one kind, and how row-wise work runs over them."""
+class RowSource(ABC):
+    """Rows of one kind, and how row-wise work runs over them.
+
+    Training rows (:func:`training_rows`) are in memory or on Dask: a memory
+    map is fitted as one array, which the kernels stream through and the
+    operating system pages; chunking serves scoring, whose outputs would
+    otherwise hold (n_samples, n_components) intermediates.
+    """
 
     def __init__(self, X):
         self.X = X
@@ -104,6 +111,7 @@ class RowSource:
     def shape(self):
         return self.X.shape
 
+    @abstractmethod
     def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
             n_outputs=1):  # fmt: skip
         """``function`` applied to the rows.
@@ -112,15 +120,12 @@ class RowSource:
         values per row; or, with ``n_outputs > 1``, a tuple of that many
         such arrays (of the same ``n_columns`` and `dtype`).
         """
-        raise NotImplementedError
 
-    def e_step_statistics(self, backend, scorer, shift):
-        """The summed :class:`~skmix._math.GaussianStatistics` of every row."""
-        raise NotImplementedError
-
-    def sample(self, n_rows, random_state):
-        """At most ``n_rows`` rows in memory, drawn uniformly (for starts)."""
-        raise NotImplementedError
+    # Training sources also define:
+    # e_step_statistics(backend, scorer, shift): the summed
+    #     GaussianStatistics of every row;
+    # sample(n_rows, random_state): at most n_rows rows in memory, drawn
+    #     uniformly (for starts).
 
 
 class InMemoryRows(RowSource):
@@ -160,17 +165,6 @@ class ChunkedRows(RowSource):
             return np.concatenate(parts)
         return tuple(np.concatenate(output) for output in zip(*parts, strict=True))
 
-    def e_step_statistics(self, backend, scorer, shift):
-        return functools.reduce(
-            operator.add,
-            (
-                scorer.e_step_statistics(backend, backend.asarray(chunk), shift)
-                for chunk in self.chunks()
-            ),
-        )
-
-    def sample(self, n_rows, random_state):
-        return _sample(self.X, n_rows, random_state)
 
 
 class DaskRows(RowSource):
@@ -230,18 +224,12 @@ class DaskRows(RowSource):
         return tree_sum(parts).compute()
 
     def sample(self, n_rows, random_state):
-        return _sample(self.X, n_rows, random_state, compute=True)
-
-
-def _sample(X, n_rows, random_state, compute=False):
-    n_samples = X.shape[0]
-    rows = (
-        slice(None)
-        if n_rows >= n_samples
-        else np.sort(random_state.choice(n_samples, size=n_rows, replace=False))
-    )
-    sample = X[rows]
-    return np.asarray(sample.compute() if compute else sample)
+        """Rows drawn across all blocks (every row, and no draw, if few)."""
+        n_samples = self.X.shape[0]
+        if n_rows >= n_samples:
+            return np.asarray(self.X.compute())
+        rows = np.sort(random_state.choice(n_samples, size=n_rows, replace=False))
+        return np.asarray(self.X[rows].compute())
 
 
 def _block_e_step(block, backend_name, parameters):
