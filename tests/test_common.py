@@ -238,6 +238,27 @@ def test_failed_fit_leaves_model_unchanged(name):
         assert _fitted_state(estimator) == before, f"fit with {key}=nan changed it"
 
 
+@pytest.mark.parametrize(
+    "name", [n for n in ESTIMATORS if hasattr(ESTIMATORS[n], "partial_fit")]
+)
+def test_partial_fit_checks_feature_names(name):
+    """A batch whose columns are renamed or reordered is refused, not folded in."""
+    estimator = _make(name, random_state=0)
+    X, y = _fit_data(estimator)
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(pd.DataFrame(X, columns=columns), y)
+    before = _fitted_state(estimator)
+    for batch in (
+        pd.DataFrame(X[:, ::-1], columns=columns[::-1]),
+        pd.DataFrame(X, columns=[c.upper() for c in columns]),
+    ):
+        with pytest.raises(ValueError, match="feature names"):
+            estimator.partial_fit(batch, y)
+        assert _fitted_state(estimator) == before
+
+
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_nan_float_parameters_are_rejected(name):
     """NaN passes every range comparison, so it must be caught explicitly."""

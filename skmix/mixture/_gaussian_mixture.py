@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import is_cupy_array, resolve_backend
 from .._core import (
@@ -433,6 +433,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
             previous_statistics, previous_bound, n_iter = None, -np.inf, 0
         else:
+            # The batch's columns must be the fitted ones (names and order).
+            validate_data(self, X, reset=False, skip_check_array=True)
             rows = training_rows(X, backend)
             self._check_continuation(rows)
             components = self._fitted_components()
