@@ -154,3 +154,33 @@ def test_numba_results_do_not_depend_on_thread_count():
         numba.set_num_threads(before)
     for a, b in zip(results[0], results[-1], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_reference_log_density_holds_far_from_zero(form):
+    """Data at 1e8 +- 1e-3: the reference (also the CuPy path) scores centred
+    rows, not an expanded quadratic form that cancels (issue 19: +305,849
+    for 15.5). The Numba pass subtracts projected means, ``x'U - m'U``, which
+    loses about 1e-6 relative here; that is issue 19's to settle."""
+    backend_name = "numpy"
+    rng = np.random.default_rng(5)
+    X = 1e8 + 1e-3 * rng.standard_normal((200, 3))
+    means = 1e8 + 1e-4 * rng.standard_normal((2, 3))
+    scale = np.array([[1e-3, 2e-3, 1.5e-3], [2e-3, 1e-3, 1e-3]])
+    if form == "diag":
+        factors = 1.0 / scale
+    else:
+        factors = np.stack([np.diag(1.0 / s) for s in scale])
+    backend = resolve_backend(backend_name)
+    actual = to_host(
+        backend,
+        backend.kernels.log_gaussian_prob(
+            *(backend.asarray(a) for a in (X, means, factors))
+        ),
+    )
+    for k in range(2):
+        # SciPy on centred data: its own quadratic form is exact there.
+        expected = multivariate_normal(np.zeros(3), np.diag(scale[k] ** 2)).logpdf(
+            X - means[k]
+        )
+        np.testing.assert_allclose(actual[:, k], expected, rtol=1e-6)

@@ -72,13 +72,20 @@ def log_gaussian_prob(X, means, precisions_chol):
     xp = _module_of(X)
     n_samples, n_features = X.shape
     n_components = means.shape[0]
+    # Rows are centred before they are squared: the expanded forms cancel
+    # catastrophically for data far from zero (float64 data at 1e8 +- 1e-3
+    # gave a log-likelihood of +3e5 for 15.5).
     if precisions_chol.ndim == 3:
         maha = xp.empty((n_samples, n_components), dtype=X.dtype)
         for k in range(n_components):
-            factor = precisions_chol[k, ...]
-            y = X @ factor - means[k, ...] @ factor
+            y = (X - means[k, ...]) @ precisions_chol[k, ...]
             maha[:, k] = xp.sum(y * y, axis=1)
     else:
+        # Diagonal: three GEMMs of the expanded form (five times faster than
+        # a pass per component), about the mean of the means, so that what
+        # cancels is the spread of the data, not their offset from zero.
+        centre = xp.mean(means, axis=0)
+        X, means = X - centre, means - centre
         precisions = precisions_chol**2
         maha = (
             xp.sum(means**2 * precisions, axis=1)
