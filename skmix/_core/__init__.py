@@ -13,6 +13,7 @@
 from ._components import (
     ComponentScorer,
     GaussianComponents,
+    components_from_responsibilities,
     group_logsumexp,
     m_step,
     masked_posteriors,
@@ -69,6 +70,7 @@ __all__ = [
     "training_rows",
     "bic",
     "classification_entropy",
+    "components_from_responsibilities",
     "covariance_model_names",
     "get_covariance_model",
     "group_logsumexp",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from .._math import e_step_statistics
+from .._math import e_step_statistics, responsibility_statistics
 from ._covariance import get_covariance_model
 
 #: Added to the component counts before dividing, as scikit-learn does.
@@ -77,15 +77,6 @@ class GaussianComponents:
     @property
     def n_components(self):
         return self.means.shape[0]
-
-    @property
-    def n_features(self):
-        return self.means.shape[1]
-
-    @property
-    def precisions(self):
-        """Inverse covariances, shaped as ``covariances``."""
-        return self.covariance.precisions_from_cholesky(self.precisions_cholesky)
 
     def n_parameters(self):
         """Free parameters: weights (less one), means and covariances."""
@@ -155,6 +146,15 @@ def m_step(stats, covariance_type, reg_covar):
         scatter = stats.sum_xx - nk[:, None] * offset**2
     covariances = model.estimate(scatter, nk, reg_covar)
     return GaussianComponents.from_covariances(nk / nk.sum(), means, covariances, model)
+
+
+def components_from_responsibilities(backend, X, resp, covariance_type, reg_covar,
+                                     shift):  # fmt: skip
+    """Maximum-likelihood components for given responsibilities (starts,
+    labelled rows), with moments taken about `shift` (n_components, n_features)."""
+    model = get_covariance_model(covariance_type)
+    statistics = responsibility_statistics(backend, X, resp, shift, model.full_moments)
+    return m_step(statistics, model, reg_covar)
 
 
 @dataclass(frozen=True)

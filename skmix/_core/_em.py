@@ -10,7 +10,6 @@ several starts. The fused Numba E+M pass stays the fast path: it is what a
 Gaussian mixture's step calls.
 """
 
-import itertools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,10 +138,9 @@ class EMDriver:
     def _run_squarem(self, step, state, previous):
         hooks = self.squarem
         lower_bounds, extras, converged, n_iter = [], None, False, 0
-        lower_bound = previous
-        for cycle in itertools.count(1):
-            if n_iter >= self.max_iter:
-                break
+        lower_bound, cycle = previous, 0
+        while n_iter < self.max_iter:
+            cycle += 1
             first, ll0, _ = step(state)
             second, lower_bound, extras = step(first)
             n_iter += 2
@@ -177,16 +175,15 @@ class EMDriver:
             previous = lower_bound
         return EMRun(state, lower_bound, lower_bounds, n_iter, converged, extras)
 
-    def best_of(self, starts, step):
+    def best_of(self, starts, step, lower_bound=-np.inf):
         """The run with the highest log-likelihood over an iterable of starts.
 
-        Each start is an initial state or a ``(state, lower_bound)`` pair (a
-        run being continued, as in ``warm_start``).
+        `lower_bound` is the log-likelihood of the starts when they continue
+        a run (``warm_start``), ``-inf`` for new ones.
         """
         best = None
-        for index, start in enumerate(starts):
+        for index, state in enumerate(starts):
             self._report_start(index)
-            state, lower_bound = start if isinstance(start, tuple) else (start, -np.inf)
             run = self.run(step, state, lower_bound)
             self._report_end(run)
             if best is None or run.lower_bound > best.lower_bound:

@@ -1,5 +1,7 @@
 """Gaussian mixture fitted by EM over additive sufficient statistics."""
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils import check_random_state
@@ -11,6 +13,7 @@ from .._core import (
     GaussianComponents,
     aic,
     bic,
+    components_from_responsibilities,
     covariance_model_names,
     get_covariance_model,
     kmeans_labels,
@@ -18,7 +21,6 @@ from .._core import (
     m_step,
 )
 from .._core._rows import INIT_SAMPLE_SIZE, is_dask_array, rowwise, training_rows
-from .._math import responsibility_statistics
 from ..utils import (
     check_fitted_input,
     check_param_array,
@@ -264,14 +266,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
             # Centre the initial moments on the data mean (float32 stability).
             centre = np.asarray(backend.to_numpy(X.mean(axis=0)), dtype=np.float64)
-            stats = responsibility_statistics(
-                backend,
-                X,
-                resp,
+            components = components_from_responsibilities(
+                backend, X, resp, model, self.reg_covar,
                 np.tile(centre, (self.n_components, 1)),
-                model.full_moments,
-            )
-            components = m_step(stats, model, self.reg_covar)
+            )  # fmt: skip
             weights, means = components.weights, components.means
         if weights_init is not None:
             weights = weights_init
@@ -281,10 +279,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return GaussianComponents.from_precisions(
                 weights, means, precisions_init, model
             )
-        return GaussianComponents(
-            weights, means, components.covariances, components.precisions_cholesky,
-            model,
-        )  # fmt: skip
+        return replace(components, weights=weights, means=means)
 
     def _em_step(self, rows, backend):
         """One EM step on `rows`: components -> (next components, mean
@@ -379,15 +374,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 self._initial_components(rows, backend, random_state, initial_values)
                 for _ in range(self.n_init)
             )
+            lower_bound = -np.inf
         else:
-            starts = [(self._fitted_components(), self.lower_bound_)]
+            starts, lower_bound = [self._fitted_components()], self.lower_bound_
 
         driver = EMDriver(
             self.max_iter, self.tol, verbose=self.verbose,
             verbose_interval=self.verbose_interval,
         )  # fmt: skip
         with backend.compute_context():
-            best = driver.best_of(starts, self._em_step(rows, backend))
+            best = driver.best_of(starts, self._em_step(rows, backend), lower_bound)
         driver.warn_if_not_converged(best)
         self._set_fitted(best.state, rows.X.dtype, backend)
         record_input_features(self, X)

@@ -14,10 +14,9 @@ from .._core import (
     EMDriver,
     GaussianComponents,
     bic,
+    components_from_responsibilities,
     covariance_model_names,
-    get_covariance_model,
     kmeans_labels,
-    m_step,
     masked_posteriors,
     rowwise,
 )
@@ -26,7 +25,6 @@ from .._math import (
     niw_log_marginal_likelihood,
     niw_prior,
     pooled_within_class_covariance,
-    responsibility_statistics,
 )
 from ..utils import (
     check_fitted_input,
@@ -78,10 +76,10 @@ def _log_joint(backend, X, components):
 
 def _fit_components(backend, X, resp, covariance_type, reg_covar):
     """Maximum-likelihood components for given responsibilities."""
-    model = get_covariance_model(covariance_type)
     shift = np.zeros((resp.shape[1], X.shape[1]))
-    statistics = responsibility_statistics(backend, X, resp, shift, model.full_moments)
-    return m_step(statistics, model, reg_covar)
+    return components_from_responsibilities(
+        backend, X, resp, covariance_type, reg_covar, shift
+    )
 
 
 class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
