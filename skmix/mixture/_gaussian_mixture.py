@@ -16,11 +16,14 @@ from .._core import (
     components_from_responsibilities,
     covariance_model_names,
     get_covariance_model,
+    is_dask_array,
     kmeans_labels,
     kmeans_plusplus_indices,
     m_step,
+    rowwise,
+    training_rows,
 )
-from .._core._rows import INIT_SAMPLE_SIZE, is_dask_array, rowwise, training_rows
+from .._core._rows import INIT_SAMPLE_SIZE
 from ..utils import (
     check_fitted_input,
     check_param_array,

@@ -14,8 +14,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
-from .._core import covariance_model_names, stack_scorers
-from .._core._rows import check_dask_samples, is_dask_array, rowwise
+from .._core import (
+    check_dask_samples,
+    covariance_model_names,
+    is_dask_array,
+    rowwise,
+    stack_scorers,
+)
 from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..mixture._selection import _check_n_components
 from ..utils import (
