@@ -1,6 +1,7 @@
 """What every Gaussian-based mixture shares, written once.
 
 - :mod:`._covariance`: covariance structures, one class each, in a registry;
+  :mod:`._mclust_covariance` adds mclust's ten others (and E, V in 1-D);
 - :mod:`._components`: a mixture's components, the M-step, and the one way to
   score rows against a stack of components;
 - :mod:`._criteria`: information criteria and classification entropy;
@@ -39,6 +40,7 @@ from ._criteria import (
     sabic,
 )
 from ._em import EMDriver, EMRun, Squarem
+from ._mclust_covariance import MCLUST_MODEL_NAMES, MCLUST_UNIVARIATE_NAMES
 from ._rows import (
     as_rows,
     check_dask_samples,
@@ -55,6 +57,8 @@ __all__ = [
     "CovarianceModel",
     "EMDriver",
     "EMRun",
+    "MCLUST_MODEL_NAMES",
+    "MCLUST_UNIVARIATE_NAMES",
     "GaussianComponents",
     "Squarem",
     "ZeroCovariance",

@@ -214,7 +214,6 @@ class CovarianceModel(ABC):
         return np.vstack(draws)
 
     # ------------------------------------------------ random-effect covariances
-    @abstractmethod
     def constrain(self, covariances, shares):
         """Impose the structure on per-class covariance estimates.
 
@@ -233,6 +232,13 @@ class CovarianceModel(ABC):
         -------
         ndarray of shape (n_classes, q, q)
         """
+        n_classes, q, _ = covariances.shape
+        # The M-step of the structure, each class's scatter being its share
+        # times its covariance (no ridge).
+        scatter = shares[:, None, None] * covariances
+        if not self.full_moments:
+            scatter = np.einsum("kqq->kq", scatter)
+        return self.to_full(self.estimate(scatter, shares, 0.0), n_classes, q)
 
     def free_index(self, q):
         """(rows, columns) of the free entries of one q x q covariance."""
@@ -246,6 +252,7 @@ class FullCovariance(CovarianceModel):
     """Each component has its own general covariance (mclust's VVV)."""
 
     name = "full"
+    aliases = ("VVV",)
 
     def shape(self, n_components, n_features):
         return (n_components, n_features, n_features)
@@ -283,6 +290,7 @@ class TiedCovariance(CovarianceModel):
     """One general covariance shared by all components (mclust's EEE)."""
 
     name = "tied"
+    aliases = ("EEE",)
     shared = True
 
     def shape(self, n_components, n_features):
@@ -313,10 +321,6 @@ class TiedCovariance(CovarianceModel):
         return np.repeat(
             np.asarray(covariances, dtype=np.float64)[None], n_components, 0
         )
-
-    def constrain(self, covariances, shares):
-        pooled = np.einsum("k,kqr->qr", shares / shares.sum(), covariances)
-        return self.to_full(pooled, *covariances.shape[:2])
 
 
 class _DiagonalFamily(CovarianceModel):
@@ -361,6 +365,7 @@ class DiagCovariance(_DiagonalFamily):
     """Each component has its own diagonal covariance (mclust's VVI)."""
 
     name = "diag"
+    aliases = ("VVI",)
 
     def shape(self, n_components, n_features):
         return (n_components, n_features)
@@ -380,6 +385,7 @@ class SphericalCovariance(_DiagonalFamily):
     """Each component has its own single variance (mclust's VII)."""
 
     name = "spherical"
+    aliases = ("VII",)
 
     def shape(self, n_components, n_features):
         return (n_components,)

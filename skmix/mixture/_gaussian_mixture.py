@@ -83,10 +83,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Number of mixture components.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-        'full': one general covariance per component; 'tied': one general
-        covariance shared by all; 'diag': one diagonal covariance per
-        component; 'spherical': one variance per component.
+    covariance_type : str, default='full'
+        scikit-learn's 'full' (one general covariance per component), 'tied'
+        (one general covariance shared by all), 'diag' (one diagonal
+        covariance per component) or 'spherical' (one variance per
+        component), or any of mclust's 14 names ('EII', 'VII', 'EEI', 'VEI',
+        'EVI', 'VVI', 'EEE', 'VEE', 'EVE', 'VVE', 'EEV', 'VEV', 'EVV', 'VVV';
+        'E' or 'V' for one feature), which constrain the volume, shape and
+        orientation of ``lambda_k D_k A_k D_k^T`` (see :doc:`/mclust`).
+        'VVV', 'EEE', 'VVI' and 'VII' are scikit-learn's four under other
+        names, with the same ``covariances_`` shapes; the others store
+        (n_components, n_features) variances if diagonal (EII, EEI, VEI, EVI,
+        E, V), else (n_components, n_features, n_features) matrices.
     tol : float, default=1e-3
         EM stops when the gain in mean log-likelihood per sample is below this.
     reg_covar : float, default=1e-6
@@ -250,7 +258,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"{self.means_.shape[0]} components of the fitted model; refit "
                 "with warm_start=False."
             )
-        if self._fitted_covariance_type != self.covariance_type:
+        if get_covariance_model(self.covariance_type) is not get_covariance_model(
+            self._fitted_covariance_type
+        ):
             raise ValueError(
                 f"covariance_type={self.covariance_type!r} differs from the "
                 f"fitted model's {self._fitted_covariance_type!r}; refit with "

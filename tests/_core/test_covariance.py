@@ -171,11 +171,13 @@ def test_random_effect_constraint(name):
 
 @pytest.fixture
 def shared_diagonal():
-    """mclust's EEI, registered the way the design page shows, then removed."""
+    """A copy of mclust's EEI under a new name, registered the way the design
+    page shows, then removed."""
 
     @register_covariance_model
     class SharedDiagonal(DiagCovariance):
-        name = "EEI"
+        name = "shared-diagonal"
+        aliases = ()
 
         def n_parameters(self, n_components, n_features):
             return n_features
@@ -185,15 +187,15 @@ def shared_diagonal():
             return np.broadcast_to(pooled, scatter.shape).copy()
 
     yield SharedDiagonal
-    del _covariance._REGISTRY["EEI"]
+    del _covariance._REGISTRY["shared-diagonal"]
 
 
 def test_a_new_structure_is_one_class(shared_diagonal):
     """A registered structure fits, scores, samples and counts parameters."""
-    assert "EEI" in covariance_model_names()
+    assert "shared-diagonal" in covariance_model_names()
     rng = np.random.default_rng(7)
     X = np.vstack([rng.normal(m, [1.0, 3.0], size=(400, 2)) for m in (-6, 0, 6)])
-    eei = GaussianMixture(3, covariance_type="EEI", random_state=0).fit(X)
+    eei = GaussianMixture(3, covariance_type="shared-diagonal", random_state=0).fit(X)
     diag = GaussianMixture(3, covariance_type="diag", random_state=0).fit(X)
     # One variance vector for all components, close to the generating one.
     np.testing.assert_allclose(eei.covariances_, eei.covariances_[[0, 0, 0]])

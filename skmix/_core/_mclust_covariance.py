@@ -1,0 +1,381 @@
+"""mclust's covariance structures beyond scikit-learn's four.
+
+Celeux & Govaert (1995, "Gaussian parsimonious clustering models", Pattern
+Recognition 28) write each covariance as ``Sigma_k = lambda_k D_k A_k D_k^T``:
+volume ``lambda_k``, shape ``A_k`` (diagonal, determinant 1) and orientation
+``D_k`` (orthogonal), each equal (E) across components, variable (V), or the
+identity (I). mclust names a structure by these three letters; scikit-learn's
+four are VVV (full), EEE (tied), VVI (diag) and VII (spherical), which are
+registered as aliases in :mod:`._covariance`. This module adds the other ten
+and mclust's one-dimensional E and V.
+
+M-steps follow Celeux & Govaert, and Browne & McNicholas (2014, "Estimating
+common principal components in high dimensions", ADAC 8) for the iterative
+ones (VEI, VEE, VEV and the common-orientation EVE and VVE, whose
+orientation is found by their majorise-minimise steps), as mclust 5 does.
+Parameter counts are mclust's ``nVarParams``.
+
+The ridge ``reg_covar`` is added to each component's empirical covariance
+*before* the structure is imposed (``W_k + n_k * reg_covar * I``), which for
+scikit-learn's four is the same as adding it afterwards, and keeps the
+others inside their structure.
+
+Storage (``covariances_``): the diagonal structures (EII, EEI, VEI, EVI, E,
+V) store per-component variances of shape (n_components, n_features); the
+others store per-component matrices (n_components, n_features, n_features),
+equal across components where the structure says so.
+"""
+
+import numpy as np
+
+from ._covariance import (
+    DiagCovariance,
+    FullCovariance,
+    _DiagonalFamily,
+    register_covariance_model,
+)
+
+#: mclust's multivariate structures, in mclust's order.
+MCLUST_MODEL_NAMES = (
+    "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE",
+    "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
+)  # fmt: skip
+
+#: mclust's one-dimensional structures: equal and variable variance.
+MCLUST_UNIVARIATE_NAMES = ("E", "V")
+
+#: Relative change of the inner objective that ends an iterative M-step, and
+#: the most inner iterations (mclust: sqrt(eps) and no limit).
+INNER_TOL = 1e-10
+INNER_MAX_ITER = 1000
+
+
+# ------------------------------------------------------------------ maths
+def ridged_scatter(scatter, nk, reg_covar):
+    """``W_k + n_k * reg_covar * I`` (or its diagonal)."""
+    if scatter.ndim == 3:
+        return scatter + (reg_covar * nk)[:, None, None] * np.eye(scatter.shape[1])
+    return scatter + reg_covar * nk[:, None]
+
+
+def geometric_mean(values):
+    """Geometric mean along the last axis (NaN if a value is not positive)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.exp(np.mean(np.log(values), axis=-1))
+
+
+def root_determinants(matrices):
+    """``|S_k|^(1/d)`` for a (K, d, d) stack (NaN where not positive definite)."""
+    sign, logdet = np.linalg.slogdet(matrices)
+    with np.errstate(invalid="ignore"):
+        return np.where(sign > 0, np.exp(logdet / matrices.shape[-1]), np.nan)
+
+
+def sorted_eigen(matrices):
+    """Eigenvalues (ascending) and eigenvectors of each symmetric matrix."""
+    return np.linalg.eigh(matrices)
+
+
+def _converged(previous, current):
+    return abs(current - previous) <= INNER_TOL * (1.0 + abs(current))
+
+
+def variable_volume_common_shape(values, nk):
+    """Volumes ``lambda_k`` and a shared shape ``a`` (geometric mean 1) with
+    ``values[k] ~ n_k lambda_k a``: the VEI (values = diagonal scatters) and
+    VEV (values = scatter eigenvalues) M-step, by alternating the two
+    closed-form updates.
+
+    Returns
+    -------
+    volumes : ndarray of shape (K,)
+    shape : ndarray of shape (d,)
+    """
+    d = values.shape[1]
+    volumes = values.sum(axis=1) / (nk * d)
+    objective = np.inf
+    for _ in range(INNER_MAX_ITER):
+        pooled = (values / volumes[:, None]).sum(axis=0)
+        shape = pooled / geometric_mean(pooled)
+        volumes = (values / shape).sum(axis=1) / (nk * d)
+        previous, objective = objective, float(nk @ np.log(volumes))
+        if _converged(previous, objective):
+            break
+    return volumes, shape
+
+
+def variable_volume_common_matrix(scatter, nk):
+    """VEE: ``Sigma_k = lambda_k C`` with ``|C| = 1``, alternating
+    ``C ~ sum_k W_k / lambda_k`` and ``lambda_k = tr(W_k C^-1) / (n_k d)``."""
+    d = scatter.shape[1]
+    volumes = np.trace(scatter, axis1=1, axis2=2) / (nk * d)
+    objective = np.inf
+    for _ in range(INNER_MAX_ITER):
+        pooled = (scatter / volumes[:, None, None]).sum(axis=0)
+        common = pooled / root_determinants(pooled[None])[0]
+        inverse = np.linalg.inv(common)
+        volumes = np.einsum("kij,ji->k", scatter, inverse) / (nk * d)
+        previous, objective = objective, float(nk @ np.log(volumes))
+        if _converged(previous, objective):
+            break
+    return volumes[:, None, None] * common
+
+
+def common_orientation(scatter, nk, equal_volume):
+    """EVE and VVE: ``Sigma_k = D diag(l_k) D^T`` with one orientation ``D``.
+
+    Given ``D``, the eigenvalues are ``diag(D^T W_k D) / n_k`` (VVE) or the
+    same normalised to one shared volume (EVE). Given the eigenvalues, ``D``
+    takes the two majorise-minimise steps of Browne & McNicholas (2014)
+    for ``sum_k tr(W_k D B_k D^T)``, ``B_k = diag(1 / l_k)``, which stay on
+    the orthogonal matrices (an SVD each).
+    """
+    n_components, d, _ = scatter.shape
+    n = nk.sum()
+    largest_scatter = np.linalg.eigvalsh(scatter)[:, -1]
+    orientation = sorted_eigen(scatter.sum(axis=0))[1]
+    objective = np.inf
+    for _ in range(INNER_MAX_ITER):
+        spread = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
+        if equal_volume:
+            shapes = spread / geometric_mean(spread)[:, None]
+            eigenvalues = (geometric_mean(spread).sum() / n) * shapes
+        else:
+            eigenvalues = spread / nk[:, None]
+        inverse = 1.0 / eigenvalues
+        previous = objective
+        objective = float((spread * inverse).sum() + nk @ np.log(eigenvalues).sum(1))
+        if _converged(previous, objective):
+            break
+        # Step 1 bounds W_k by its largest eigenvalue, step 2 bounds B_k.
+        shifted = largest_scatter[:, None, None] * np.eye(d) - scatter
+        orientation = _nearest_orthogonal(
+            np.einsum("kij,jl,kl->il", shifted, orientation, inverse)
+        )
+        shifted = inverse.max(axis=1)[:, None] - inverse
+        orientation = _nearest_orthogonal(
+            np.einsum("kij,jl,kl->il", scatter, orientation, shifted)
+        )
+    return np.einsum("ij,kj,lj->kil", orientation, eigenvalues, orientation)
+
+
+def _nearest_orthogonal(matrix):
+    """The orthogonal ``Q`` maximising ``tr(Q^T M)``: ``U V^T`` of ``M``'s SVD."""
+    u, _, vt = np.linalg.svd(matrix)
+    return u @ vt
+
+
+# ------------------------------------------------------------- structures
+class _MclustStructure:
+    """What mclust's extra structures share: a ridge before the structure,
+    mclust's dimension rules, and the generic random-effects constraint."""
+
+    aliases = ()
+    shared = False
+    univariate = False
+
+    def estimate(self, scatter, nk, reg_covar):
+        n_features = scatter.shape[1]
+        if self.univariate and n_features != 1:
+            raise ValueError(
+                f"covariance_type {self.name!r} is for one-dimensional data; "
+                f"X has {n_features} features (use one of "
+                f"{list(MCLUST_MODEL_NAMES)})."
+            )
+        if not self.univariate and n_features < 2:
+            raise ValueError(
+                f"covariance_type {self.name!r} needs at least 2 features; "
+                "use 'E' or 'V' (or one of scikit-learn's names) for "
+                "one-dimensional data."
+            )
+        return self.constrained(ridged_scatter(scatter, nk, reg_covar), nk)
+
+    def shape(self, n_components, n_features):
+        if self.kernel_form == "diag":
+            return (n_components, n_features)
+        return (n_components, n_features, n_features)
+
+    def constrain(self, covariances, shares):
+        # Not the parents' per-class shortcuts: shares matter here.
+        n_classes, q, _ = covariances.shape
+        shares = shares + 10 * np.finfo(np.float64).eps
+        scatter = shares[:, None, None] * covariances
+        if self.kernel_form == "diag":
+            scatter = np.einsum("kqq->kq", scatter)
+        return self.to_full(self.constrained(scatter, shares), n_classes, q)
+
+
+class _DiagonalStructure(_MclustStructure, _DiagonalFamily):
+    def kernel_precisions(self, precisions_chol, n_components, n_features):
+        return precisions_chol
+
+
+class _GeneralStructure(_MclustStructure, FullCovariance):
+    pass
+
+
+@register_covariance_model
+class EII(_DiagonalStructure):
+    """One variance for all features and components: ``lambda I``."""
+
+    name = "EII"
+
+    def n_parameters(self, n_components, n_features):
+        return 1
+
+    def constrained(self, scatter, nk):
+        variance = scatter.sum() / (nk.sum() * scatter.shape[1])
+        return np.full_like(scatter, variance)
+
+
+@register_covariance_model
+class EEI(_DiagonalStructure):
+    """One diagonal covariance for all components: ``lambda A``."""
+
+    name = "EEI"
+
+    def n_parameters(self, n_components, n_features):
+        return n_features
+
+    def constrained(self, scatter, nk):
+        return np.broadcast_to(scatter.sum(axis=0) / nk.sum(), scatter.shape).copy()
+
+
+@register_covariance_model
+class VEI(_DiagonalStructure):
+    """Diagonal, variable volume, equal shape: ``lambda_k A`` (iterative)."""
+
+    name = "VEI"
+
+    def n_parameters(self, n_components, n_features):
+        return n_components + n_features - 1
+
+    def constrained(self, scatter, nk):
+        volumes, shape = variable_volume_common_shape(scatter, nk)
+        return volumes[:, None] * shape
+
+
+@register_covariance_model
+class EVI(_DiagonalStructure):
+    """Diagonal, equal volume, variable shape: ``lambda A_k``."""
+
+    name = "EVI"
+
+    def n_parameters(self, n_components, n_features):
+        return 1 + n_components * (n_features - 1)
+
+    def constrained(self, scatter, nk):
+        volumes = geometric_mean(scatter)
+        return (volumes.sum() / nk.sum()) * scatter / volumes[:, None]
+
+
+@register_covariance_model
+class VEE(_GeneralStructure):
+    """Variable volume, equal shape and orientation: ``lambda_k C`` (iterative)."""
+
+    name = "VEE"
+
+    def n_parameters(self, n_components, n_features):
+        return n_components + n_features * (n_features + 1) // 2 - 1
+
+    def constrained(self, scatter, nk):
+        return variable_volume_common_matrix(scatter, nk)
+
+
+@register_covariance_model
+class EVE(_GeneralStructure):
+    """Equal volume and orientation, variable shape: ``lambda D A_k D^T``
+    (iterative)."""
+
+    name = "EVE"
+
+    def n_parameters(self, n_components, n_features):
+        return 1 + n_components * (n_features - 1) + n_features * (n_features - 1) // 2
+
+    def constrained(self, scatter, nk):
+        return common_orientation(scatter, nk, equal_volume=True)
+
+
+@register_covariance_model
+class VVE(_GeneralStructure):
+    """Common orientation only (common principal components):
+    ``lambda_k D A_k D^T`` (iterative)."""
+
+    name = "VVE"
+
+    def n_parameters(self, n_components, n_features):
+        return n_components * n_features + n_features * (n_features - 1) // 2
+
+    def constrained(self, scatter, nk):
+        return common_orientation(scatter, nk, equal_volume=False)
+
+
+@register_covariance_model
+class EEV(_GeneralStructure):
+    """Equal volume and shape, variable orientation: ``lambda D_k A D_k^T``."""
+
+    name = "EEV"
+
+    def n_parameters(self, n_components, n_features):
+        return n_features + n_components * n_features * (n_features - 1) // 2
+
+    def constrained(self, scatter, nk):
+        eigenvalues, orientations = sorted_eigen(scatter)
+        common = eigenvalues.sum(axis=0) / nk.sum()
+        return np.einsum("kij,j,klj->kil", orientations, common, orientations)
+
+
+@register_covariance_model
+class VEV(_GeneralStructure):
+    """Equal shape, variable volume and orientation: ``lambda_k D_k A D_k^T``
+    (iterative)."""
+
+    name = "VEV"
+
+    def n_parameters(self, n_components, n_features):
+        return (
+            n_components
+            + n_features
+            - 1
+            + n_components * n_features * (n_features - 1) // 2
+        )
+
+    def constrained(self, scatter, nk):
+        eigenvalues, orientations = sorted_eigen(scatter)
+        volumes, shape = variable_volume_common_shape(eigenvalues, nk)
+        return np.einsum(
+            "kij,kj,klj->kil", orientations, volumes[:, None] * shape, orientations
+        )
+
+
+@register_covariance_model
+class EVV(_GeneralStructure):
+    """Equal volume only: ``lambda C_k`` with ``|C_k| = 1``."""
+
+    name = "EVV"
+
+    def n_parameters(self, n_components, n_features):
+        return 1 + n_components * (n_features * (n_features + 1) // 2 - 1)
+
+    def constrained(self, scatter, nk):
+        volumes = root_determinants(scatter)
+        return (volumes.sum() / nk.sum()) * scatter / volumes[:, None, None]
+
+
+@register_covariance_model
+class EqualVariance(EII):
+    """One-dimensional data, one variance for all components (mclust's E)."""
+
+    name = "E"
+    univariate = True
+
+
+@register_covariance_model
+class VariableVariance(_MclustStructure, DiagCovariance):
+    """One-dimensional data, a variance per component (mclust's V)."""
+
+    name = "V"
+    univariate = True
+
+    def constrained(self, scatter, nk):
+        return scatter / nk[:, None]
