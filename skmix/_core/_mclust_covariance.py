@@ -46,7 +46,7 @@ MCLUST_UNIVARIATE_NAMES = ("E", "V")
 
 #: Relative change of the inner objective that ends an iterative M-step, and
 #: the most inner iterations (mclust: sqrt(eps) and no limit).
-INNER_TOL = 1e-10
+INNER_TOL = 1e-14
 INNER_MAX_ITER = 1000
 
 
