@@ -33,6 +33,7 @@ from ..utils import (
     record_input_features,
 )
 
+CONVERGENCE_RULES = ("absolute", "relative")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
@@ -96,7 +97,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         (n_components, n_features) variances if diagonal (EII, EEI, VEI, EVI,
         E, V), else (n_components, n_features, n_features) matrices.
     tol : float, default=1e-3
-        EM stops when the gain in mean log-likelihood per sample is below this.
+        EM stops when the gain in mean log-likelihood per sample is below this
+        (or, with ``convergence='relative'``, below this fraction of it).
+    convergence : {'absolute', 'relative'}, default='absolute'
+        'absolute' is scikit-learn's rule; 'relative' stops when the change
+        of the log-likelihood is at most ``tol`` times its magnitude, as mclust
+        and flexmix do (mclust's default is ``tol=1e-5``).
     reg_covar : float, default=1e-6
         Non-negative regularisation added to the covariance diagonals.
     max_iter : int, default=100
@@ -177,6 +183,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         *,
         covariance_type="full",
         tol=1e-3,
+        convergence="absolute",
         reg_covar=1e-6,
         max_iter=100,
         n_init=1,
@@ -193,6 +200,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
+        self.convergence = convergence
         self.reg_covar = reg_covar
         self.max_iter = max_iter
         self.n_init = n_init
@@ -213,6 +221,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self.covariance_type, "covariance_type", covariance_model_names()
         )
         check_param_float(self.tol, "tol", 0.0)
+        check_param_option(self.convergence, "convergence", CONVERGENCE_RULES)
         check_param_float(self.reg_covar, "reg_covar", 0.0)
         check_param_int(self.max_iter, "max_iter", 0)
         check_param_int(self.n_init, "n_init", 1)
@@ -234,6 +243,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 self.precisions_init, self.n_components, n_features
             )
         return weights, means, precisions
+
+    def _driver(self):
+        return EMDriver(
+            self.max_iter, self.tol, relative=self.convergence == "relative",
+            verbose=self.verbose, verbose_interval=self.verbose_interval,
+        )  # fmt: skip
 
     def _training_rows(self, X, backend):
         """Validated training rows (on the backend's device, or on Dask)."""
@@ -391,10 +406,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         else:
             starts, lower_bound = [self._fitted_components()], self.lower_bound_
 
-        driver = EMDriver(
-            self.max_iter, self.tol, verbose=self.verbose,
-            verbose_interval=self.verbose_interval,
-        )  # fmt: skip
+        driver = self._driver()
         with backend.compute_context():
             best = driver.best_of(starts, self._em_step(rows, backend), lower_bound)
         driver.warn_if_not_converged(best)
@@ -463,7 +475,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             record_input_features(self, X)
         self.lower_bound_ = batch.mean_log_likelihood
         self.lower_bounds_ = [self.lower_bound_]
-        self.converged_ = abs(self.lower_bound_ - previous_bound) < self.tol
+        self.converged_ = self._driver().has_converged(
+            previous_bound, self.lower_bound_
+        )
         self.n_iter_ = n_iter + 1
         self._statistics = statistics
         return self
