@@ -7,3 +7,13 @@ class BackendUnavailableError(RuntimeError):
     Raised, for instance, for ``backend="cupy"`` when CuPy is not installed or no
     CUDA device is visible. Only ``backend="auto"`` falls back silently.
     """
+
+
+class DegenerateMixtureWarning(UserWarning):
+    """A fitted mixture has a degenerate component.
+
+    A component with fewer effective points than its covariance needs, or
+    with a variance at the regularisation floor or numerically singular: its
+    likelihood gain is an artefact (mclust reports such fits as NA), so
+    criteria such as BIC should not be trusted for it.
+    """

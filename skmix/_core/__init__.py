@@ -5,8 +5,10 @@
 - :mod:`._components`: a mixture's components, the M-step, and the one way to
   score rows against a stack of components;
 - :mod:`._criteria`: information criteria and classification entropy;
+- :mod:`._degeneracy`: when a fitted mixture is degenerate;
 - :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts);
-- :mod:`._starts`: k-means starts under one thread policy;
+- :mod:`._starts`: k-means starts under one thread policy, mclust's
+  hierarchical (:mod:`._hierarchical`) and quantile starts;
 - :mod:`._rows`: row sources (in memory, memory-mapped chunks, Dask blocks)
   and the ``rowwise`` decorator for predict-like methods.
 """
@@ -14,6 +16,7 @@
 from ._components import (
     ComponentScorer,
     GaussianComponents,
+    UniformNoise,
     components_from_responsibilities,
     group_logsumexp,
     m_step,
@@ -39,6 +42,7 @@ from ._criteria import (
     relative_entropy,
     sabic,
 )
+from ._degeneracy import degeneracy, points_needed
 from ._em import EMDriver, EMRun, Squarem
 from ._mclust_covariance import MCLUST_MODEL_NAMES, MCLUST_UNIVARIATE_NAMES
 from ._rows import (
@@ -49,7 +53,14 @@ from ._rows import (
     rowwise,
     training_rows,
 )
-from ._starts import kmeans_labels, kmeans_plusplus_indices
+from ._starts import (
+    HC_SUBSET_SIZE,
+    hierarchical_partitions,
+    hierarchical_start_rows,
+    kmeans_labels,
+    kmeans_plusplus_indices,
+    quantile_classes,
+)
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -60,7 +71,9 @@ __all__ = [
     "MCLUST_MODEL_NAMES",
     "MCLUST_UNIVARIATE_NAMES",
     "GaussianComponents",
+    "HC_SUBSET_SIZE",
     "Squarem",
+    "UniformNoise",
     "ZeroCovariance",
     "aic",
     "aicc",
@@ -68,6 +81,8 @@ __all__ = [
     "check_dask_samples",
     "is_dask_array",
     "is_memmap",
+    "hierarchical_partitions",
+    "hierarchical_start_rows",
     "kmeans_labels",
     "kmeans_plusplus_indices",
     "rowwise",
@@ -76,6 +91,7 @@ __all__ = [
     "classification_entropy",
     "components_from_responsibilities",
     "covariance_model_names",
+    "degeneracy",
     "get_covariance_model",
     "group_logsumexp",
     "icl",
@@ -83,7 +99,9 @@ __all__ = [
     "map_classification_penalty",
     "masked_posteriors",
     "n_mixture_parameters",
+    "points_needed",
     "register_covariance_model",
+    "quantile_classes",
     "relative_entropy",
     "sabic",
     "stack_scorers",

@@ -10,7 +10,7 @@ posteriors (optionally restricted to allowed components), per-owner log
 densities and the fused E-step statistics.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import logsumexp
@@ -20,6 +20,56 @@ from ._covariance import get_covariance_model
 
 #: Added to the component counts before dividing, as scikit-learn does.
 _COUNT_FLOOR = 10 * np.finfo(np.float64).eps
+
+#: Precision factor of the pseudo-component that carries a uniform noise
+#: density through the Gaussian kernels (see :meth:`UniformNoise.pseudo_component`).
+_NOISE_FACTOR = 1e-15
+
+
+@dataclass(frozen=True)
+class UniformNoise:
+    """A uniform background component (mclust's noise): density
+    ``weight / volume`` everywhere.
+
+    Attributes
+    ----------
+    weight : float
+    log_volume : float
+        Log of the hypervolume the density is uniform over.
+    region : NoiseRegion
+        The data's box (:func:`~skmix._core._noise.hypervolume_region`):
+        its centre keeps the pseudo-component's quadratic term negligible
+        (see :meth:`pseudo_component`), and noise is drawn over it.
+    """
+
+    weight: float
+    log_volume: float
+    region: object
+
+    @property
+    def centre(self):
+        return self.region.centre
+
+    def pseudo_component(self, kernel_form):
+        """(log weight, mean, precision factor) of a Gaussian pseudo-component
+        whose kernel log-density is ``log(weight) - log_volume``.
+
+        A Gaussian with precision factor ``eps I`` has log-density
+        ``-d/2 log(2 pi) + d log(eps) - eps^2 |x - c|^2 / 2``; with ``eps =
+        1e-15`` the last term is below rounding for any |x - c| under 1e7,
+        and the log weight cancels the rest. So every backend kernel, Dask
+        and the fused E-step score the noise with no code of their own.
+        """
+        d = self.centre.shape[0]
+        log_weight = (
+            np.log(self.weight) - self.log_volume
+            + 0.5 * d * np.log(2 * np.pi) - d * np.log(_NOISE_FACTOR)
+        )  # fmt: skip
+        if kernel_form == "full":
+            factor = _NOISE_FACTOR * np.eye(d)
+        else:
+            factor = np.full(d, _NOISE_FACTOR)
+        return log_weight, self.centre, factor
 
 
 @dataclass(frozen=True)
@@ -42,6 +92,7 @@ class GaussianComponents:
     covariances: np.ndarray
     precisions_cholesky: np.ndarray
     covariance: object
+    noise: UniformNoise = None
 
     @classmethod
     def from_covariances(cls, weights, means, covariances, covariance_type):
@@ -79,30 +130,55 @@ class GaussianComponents:
         return self.means.shape[0]
 
     def n_parameters(self):
-        """Free parameters: weights (less one), means and covariances."""
-        return n_mixture_parameters(self.covariance, *self.means.shape)
+        """Free parameters: weights (less one), means and covariances, and
+        for a noise component its weight and hypervolume (as mclust counts)."""
+        n_noise = 0 if self.noise is None else 2
+        return n_mixture_parameters(self.covariance, *self.means.shape) + n_noise
 
     def full_covariances(self):
         """Covariances as an (n_components, n_features, n_features) stack."""
         return self.covariance.to_full(self.covariances, *self.means.shape)
 
     def sample(self, n_samples, rng):
-        """Rows and their components, ``n_samples`` in all, seeded by `rng`."""
-        counts = rng.multinomial(n_samples, self.weights)
+        """Rows and their components (-1 for noise), ``n_samples`` in all,
+        seeded by `rng`."""
+        if self.noise is None:
+            counts = rng.multinomial(n_samples, self.weights)
+        else:
+            counts = rng.multinomial(n_samples, [*self.weights, self.noise.weight])
+            counts, n_noise = counts[:-1], counts[-1]
         X = self.covariance.sample(rng, self.means, self.covariances, counts)
-        return X, np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
+        labels = np.repeat(np.arange(self.n_components, dtype=np.int64), counts)
+        if self.noise is not None:
+            X = np.vstack([X, self.noise.region.sample(n_noise, rng)])
+            labels = np.concatenate([labels, np.full(n_noise, -1, dtype=np.int64)])
+        return X, labels
 
     def scorer(self, log_prior=0.0):
-        """The kernels' view of these components (weights times ``exp(log_prior)``)."""
+        """The kernels' view of these components (weights times
+        ``exp(log_prior)``); a noise component comes last."""
         with np.errstate(divide="ignore"):  # a zero weight is a valid -inf
             log_weights = log_prior + np.log(self.weights)
+        means = np.asarray(self.means, dtype=np.float64)
         precisions = self.covariance.kernel_precisions(
             np.asarray(self.precisions_cholesky, dtype=np.float64),
             *self.means.shape,
         )
-        return ComponentScorer(
-            log_weights, np.asarray(self.means, dtype=np.float64), precisions
-        )
+        if self.noise is not None:
+            log_weight, centre, factor = self.noise.pseudo_component(
+                self.covariance.kernel_form
+            )
+            log_weights = np.append(log_weights, log_prior + log_weight)
+            means = np.vstack([means, centre])
+            precisions = np.concatenate([precisions, factor[None]])
+        return ComponentScorer(log_weights, means, np.ascontiguousarray(precisions))
+
+    def shift(self):
+        """Where the E-step takes moments about: the means (and the noise
+        centre)."""
+        if self.noise is None:
+            return self.means
+        return np.vstack([self.means, self.noise.centre])
 
 
 def n_mixture_parameters(covariance_type, n_components, n_features):
@@ -116,7 +192,7 @@ def n_mixture_parameters(covariance_type, n_components, n_features):
     )
 
 
-def m_step(stats, covariance_type, reg_covar):
+def m_step(stats, covariance_type, reg_covar, previous=None):
     """Maximum-likelihood components from sufficient statistics.
 
     Mirrors scikit-learn: ``10 * eps`` added to the counts, `reg_covar` on the
@@ -127,12 +203,21 @@ def m_step(stats, covariance_type, reg_covar):
     stats : GaussianStatistics
     covariance_type : str or CovarianceModel
     reg_covar : float
+    previous : GaussianComponents or None, default=None
+        The components being updated (a warm start for iterative structures).
+        If they have a noise component, the statistics' last column is its
+        and gives its new weight.
 
     Returns
     -------
     GaussianComponents
     """
     model = get_covariance_model(covariance_type)
+    noise = None if previous is None else previous.noise
+    if noise is not None:
+        total = stats.nk.sum() + _COUNT_FLOOR * stats.nk.size
+        noise = replace(noise, weight=(stats.nk[-1] + _COUNT_FLOOR) / total)
+        stats = stats.components(slice(0, -1))
     nk = stats.nk + _COUNT_FLOOR
     offset = stats.sum_x / nk[:, None]  # mean - shift
     means = stats.shift + offset
@@ -144,8 +229,17 @@ def m_step(stats, covariance_type, reg_covar):
         )
     else:
         scatter = stats.sum_xx - nk[:, None] * offset**2
-    covariances = model.estimate(scatter, nk, reg_covar)
-    return GaussianComponents.from_covariances(nk / nk.sum(), means, covariances, model)
+    covariances = model.estimate(
+        scatter, nk, reg_covar,
+        None if previous is None else previous.covariances,
+    )  # fmt: skip
+    weights = nk / nk.sum()
+    if noise is not None:
+        weights = weights * (1.0 - noise.weight)
+    return replace(
+        GaussianComponents.from_covariances(weights, means, covariances, model),
+        noise=noise,
+    )
 
 
 def components_from_responsibilities(backend, X, resp, covariance_type, reg_covar,

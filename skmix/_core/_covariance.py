@@ -64,6 +64,11 @@ def get_covariance_model(covariance_type):
         ) from None
 
 
+def ridge_matrix(reg_covar, n_features):
+    """The diagonal matrix of a ridge: one value, or one per feature."""
+    return np.diag(np.broadcast_to(np.asarray(reg_covar, float), (n_features,)))
+
+
 def _cholesky_of_inverse(stacked):
     """Upper ``U`` with ``U U^T = inv(C)`` for each matrix of a (K, D, D) stack."""
     precisions_chol = np.empty_like(stacked, dtype=np.float64)
@@ -134,7 +139,7 @@ class CovarianceModel(ABC):
 
     # -------------------------------------------------------------- M-step
     @abstractmethod
-    def estimate(self, scatter, nk, reg_covar):
+    def estimate(self, scatter, nk, reg_covar, previous=None):
         """Maximum-likelihood covariances from centred second moments.
 
         Parameters
@@ -145,8 +150,12 @@ class CovarianceModel(ABC):
             diagonal.
         nk : ndarray of shape (n_components,)
             ``sum_i r_ik`` (already bounded away from zero).
-        reg_covar : float
-            Added to the diagonal of every covariance.
+        reg_covar : float or ndarray of shape (n_features,)
+            Added to the diagonal of every covariance (one value per feature
+            for a ridge relative to each feature's variance).
+        previous : ndarray or None, default=None
+            The covariances of the last M-step (same shape as the result): a
+            warm start for structures whose M-step iterates.
         """
 
     # ------------------------------------------------------ factorisations
@@ -260,8 +269,8 @@ class FullCovariance(CovarianceModel):
     def n_parameters(self, n_components, n_features):
         return n_components * n_features * (n_features + 1) // 2
 
-    def estimate(self, scatter, nk, reg_covar):
-        return scatter / nk[:, None, None] + reg_covar * np.eye(scatter.shape[1])
+    def estimate(self, scatter, nk, reg_covar, previous=None):
+        return scatter / nk[:, None, None] + ridge_matrix(reg_covar, scatter.shape[1])
 
     def precision_cholesky(self, covariances):
         return _cholesky_of_inverse(covariances)
@@ -299,8 +308,9 @@ class TiedCovariance(CovarianceModel):
     def n_parameters(self, n_components, n_features):
         return n_features * (n_features + 1) // 2
 
-    def estimate(self, scatter, nk, reg_covar):
-        return scatter.sum(axis=0) / nk.sum() + reg_covar * np.eye(scatter.shape[1])
+    def estimate(self, scatter, nk, reg_covar, previous=None):
+        pooled = scatter.sum(axis=0) / nk.sum()
+        return pooled + ridge_matrix(reg_covar, scatter.shape[1])
 
     def precision_cholesky(self, covariances):
         return _cholesky_of_inverse(covariances[None])[0]
@@ -373,7 +383,7 @@ class DiagCovariance(_DiagonalFamily):
     def n_parameters(self, n_components, n_features):
         return n_components * n_features
 
-    def estimate(self, scatter, nk, reg_covar):
+    def estimate(self, scatter, nk, reg_covar, previous=None):
         return scatter / nk[:, None] + reg_covar
 
     def kernel_precisions(self, precisions_chol, n_components, n_features):
@@ -393,7 +403,7 @@ class SphericalCovariance(_DiagonalFamily):
     def n_parameters(self, n_components, n_features):
         return n_components
 
-    def estimate(self, scatter, nk, reg_covar):
+    def estimate(self, scatter, nk, reg_covar, previous=None):
         return (scatter / nk[:, None] + reg_covar).mean(axis=1)
 
     def kernel_precisions(self, precisions_chol, n_components, n_features):

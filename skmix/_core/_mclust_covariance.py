@@ -33,6 +33,7 @@ from ._covariance import (
     FullCovariance,
     _DiagonalFamily,
     register_covariance_model,
+    ridge_matrix,
 )
 
 #: mclust's multivariate structures, in mclust's order.
@@ -46,16 +47,17 @@ MCLUST_UNIVARIATE_NAMES = ("E", "V")
 
 #: Relative change of the inner objective that ends an iterative M-step, and
 #: the most inner iterations (mclust: sqrt(eps) and no limit).
-INNER_TOL = 1e-14
+INNER_TOL = float(np.sqrt(np.finfo(np.float64).eps))
 INNER_MAX_ITER = 1000
 
 
 # ------------------------------------------------------------------ maths
 def ridged_scatter(scatter, nk, reg_covar):
-    """``W_k + n_k * reg_covar * I`` (or its diagonal)."""
+    """``W_k + n_k * diag(reg_covar)`` (or its diagonal); `reg_covar` one
+    value or one per feature."""
     if scatter.ndim == 3:
-        return scatter + (reg_covar * nk)[:, None, None] * np.eye(scatter.shape[1])
-    return scatter + reg_covar * nk[:, None]
+        return scatter + nk[:, None, None] * ridge_matrix(reg_covar, scatter.shape[1])
+    return scatter + np.asarray(reg_covar, float) * nk[:, None]
 
 
 def geometric_mean(values):
@@ -80,11 +82,13 @@ def _converged(previous, current):
     return abs(current - previous) <= INNER_TOL * (1.0 + abs(current))
 
 
-def variable_volume_common_shape(values, nk):
+def variable_volume_common_shape(values, nk, volumes=None):
     """Volumes ``lambda_k`` and a shared shape ``a`` (geometric mean 1) with
     ``values[k] ~ n_k lambda_k a``: the VEI (values = diagonal scatters) and
     VEV (values = scatter eigenvalues) M-step, by alternating the two
     closed-form updates.
+
+    `volumes`, if given, starts the iteration (the last M-step's).
 
     Returns
     -------
@@ -92,7 +96,8 @@ def variable_volume_common_shape(values, nk):
     shape : ndarray of shape (d,)
     """
     d = values.shape[1]
-    volumes = values.sum(axis=1) / (nk * d)
+    if volumes is None:
+        volumes = values.sum(axis=1) / (nk * d)
     objective = np.inf
     for _ in range(INNER_MAX_ITER):
         pooled = (values / volumes[:, None]).sum(axis=0)
@@ -104,11 +109,13 @@ def variable_volume_common_shape(values, nk):
     return volumes, shape
 
 
-def variable_volume_common_matrix(scatter, nk):
+def variable_volume_common_matrix(scatter, nk, volumes=None):
     """VEE: ``Sigma_k = lambda_k C`` with ``|C| = 1``, alternating
-    ``C ~ sum_k W_k / lambda_k`` and ``lambda_k = tr(W_k C^-1) / (n_k d)``."""
+    ``C ~ sum_k W_k / lambda_k`` and ``lambda_k = tr(W_k C^-1) / (n_k d)``,
+    from `volumes` if given."""
     d = scatter.shape[1]
-    volumes = np.trace(scatter, axis1=1, axis2=2) / (nk * d)
+    if volumes is None:
+        volumes = np.trace(scatter, axis1=1, axis2=2) / (nk * d)
     objective = np.inf
     for _ in range(INNER_MAX_ITER):
         pooled = (scatter / volumes[:, None, None]).sum(axis=0)
@@ -121,19 +128,21 @@ def variable_volume_common_matrix(scatter, nk):
     return volumes[:, None, None] * common
 
 
-def common_orientation(scatter, nk, equal_volume):
+def common_orientation(scatter, nk, equal_volume, orientation=None):
     """EVE and VVE: ``Sigma_k = D diag(l_k) D^T`` with one orientation ``D``.
 
     Given ``D``, the eigenvalues are ``diag(D^T W_k D) / n_k`` (VVE) or the
     same normalised to one shared volume (EVE). Given the eigenvalues, ``D``
     takes the two majorise-minimise steps of Browne & McNicholas (2014)
     for ``sum_k tr(W_k D B_k D^T)``, ``B_k = diag(1 / l_k)``, which stay on
-    the orthogonal matrices (an SVD each).
+    the orthogonal matrices (an SVD each). They start from `orientation`
+    (the last M-step's, as mclust carries it over) or the pooled scatter's.
     """
     n_components, d, _ = scatter.shape
     n = nk.sum()
     largest_scatter = np.linalg.eigvalsh(scatter)[:, -1]
-    orientation = sorted_eigen(scatter.sum(axis=0))[1]
+    if orientation is None:
+        orientation = sorted_eigen(scatter.sum(axis=0))[1]
     objective = np.inf
     for _ in range(INNER_MAX_ITER):
         spread = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
@@ -159,6 +168,11 @@ def common_orientation(scatter, nk, equal_volume):
     return np.einsum("ij,kj,lj->kil", orientation, eigenvalues, orientation)
 
 
+def _orientation_of(covariances):
+    """The common eigenvectors of a stack sharing its orientation, or None."""
+    return None if covariances is None else sorted_eigen(covariances[0])[1]
+
+
 def _nearest_orthogonal(matrix):
     """The orthogonal ``Q`` maximising ``tr(Q^T M)``: ``U V^T`` of ``M``'s SVD."""
     u, _, vt = np.linalg.svd(matrix)
@@ -174,7 +188,7 @@ class _MclustStructure:
     shared = False
     univariate = False
 
-    def estimate(self, scatter, nk, reg_covar):
+    def estimate(self, scatter, nk, reg_covar, previous=None):
         n_features = scatter.shape[1]
         if self.univariate and n_features != 1:
             raise ValueError(
@@ -188,7 +202,16 @@ class _MclustStructure:
                 "use 'E' or 'V' (or one of scikit-learn's names) for "
                 "one-dimensional data."
             )
-        return self.constrained(ridged_scatter(scatter, nk, reg_covar), nk)
+        # A collapsed component gives NaN here, which the factorisation
+        # reports as an ill-defined covariance.
+        if previous is not None:
+            previous = np.asarray(previous, dtype=np.float64)
+            if previous.shape != scatter.shape or not np.isfinite(previous).all():
+                previous = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self.constrained(
+                ridged_scatter(scatter, nk, reg_covar), nk, previous
+            )
 
     def shape(self, n_components, n_features):
         if self.kernel_form == "diag":
@@ -202,7 +225,7 @@ class _MclustStructure:
         scatter = shares[:, None, None] * covariances
         if self.kernel_form == "diag":
             scatter = np.einsum("kqq->kq", scatter)
-        return self.to_full(self.constrained(scatter, shares), n_classes, q)
+        return self.to_full(self.constrained(scatter, shares, None), n_classes, q)
 
 
 class _DiagonalStructure(_MclustStructure, _DiagonalFamily):
@@ -223,7 +246,7 @@ class EII(_DiagonalStructure):
     def n_parameters(self, n_components, n_features):
         return 1
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         variance = scatter.sum() / (nk.sum() * scatter.shape[1])
         return np.full_like(scatter, variance)
 
@@ -237,7 +260,7 @@ class EEI(_DiagonalStructure):
     def n_parameters(self, n_components, n_features):
         return n_features
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         return np.broadcast_to(scatter.sum(axis=0) / nk.sum(), scatter.shape).copy()
 
 
@@ -250,8 +273,9 @@ class VEI(_DiagonalStructure):
     def n_parameters(self, n_components, n_features):
         return n_components + n_features - 1
 
-    def constrained(self, scatter, nk):
-        volumes, shape = variable_volume_common_shape(scatter, nk)
+    def constrained(self, scatter, nk, previous):
+        volumes = None if previous is None else geometric_mean(previous)
+        volumes, shape = variable_volume_common_shape(scatter, nk, volumes)
         return volumes[:, None] * shape
 
 
@@ -264,7 +288,7 @@ class EVI(_DiagonalStructure):
     def n_parameters(self, n_components, n_features):
         return 1 + n_components * (n_features - 1)
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         volumes = geometric_mean(scatter)
         return (volumes.sum() / nk.sum()) * scatter / volumes[:, None]
 
@@ -278,8 +302,9 @@ class VEE(_GeneralStructure):
     def n_parameters(self, n_components, n_features):
         return n_components + n_features * (n_features + 1) // 2 - 1
 
-    def constrained(self, scatter, nk):
-        return variable_volume_common_matrix(scatter, nk)
+    def constrained(self, scatter, nk, previous):
+        volumes = None if previous is None else root_determinants(previous)
+        return variable_volume_common_matrix(scatter, nk, volumes)
 
 
 @register_covariance_model
@@ -292,8 +317,8 @@ class EVE(_GeneralStructure):
     def n_parameters(self, n_components, n_features):
         return 1 + n_components * (n_features - 1) + n_features * (n_features - 1) // 2
 
-    def constrained(self, scatter, nk):
-        return common_orientation(scatter, nk, equal_volume=True)
+    def constrained(self, scatter, nk, previous):
+        return common_orientation(scatter, nk, True, _orientation_of(previous))
 
 
 @register_covariance_model
@@ -306,8 +331,8 @@ class VVE(_GeneralStructure):
     def n_parameters(self, n_components, n_features):
         return n_components * n_features + n_features * (n_features - 1) // 2
 
-    def constrained(self, scatter, nk):
-        return common_orientation(scatter, nk, equal_volume=False)
+    def constrained(self, scatter, nk, previous):
+        return common_orientation(scatter, nk, False, _orientation_of(previous))
 
 
 @register_covariance_model
@@ -319,7 +344,7 @@ class EEV(_GeneralStructure):
     def n_parameters(self, n_components, n_features):
         return n_features + n_components * n_features * (n_features - 1) // 2
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         eigenvalues, orientations = sorted_eigen(scatter)
         common = eigenvalues.sum(axis=0) / nk.sum()
         return np.einsum("kij,j,klj->kil", orientations, common, orientations)
@@ -340,9 +365,10 @@ class VEV(_GeneralStructure):
             + n_components * n_features * (n_features - 1) // 2
         )
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         eigenvalues, orientations = sorted_eigen(scatter)
-        volumes, shape = variable_volume_common_shape(eigenvalues, nk)
+        volumes = None if previous is None else root_determinants(previous)
+        volumes, shape = variable_volume_common_shape(eigenvalues, nk, volumes)
         return np.einsum(
             "kij,kj,klj->kil", orientations, volumes[:, None] * shape, orientations
         )
@@ -357,7 +383,7 @@ class EVV(_GeneralStructure):
     def n_parameters(self, n_components, n_features):
         return 1 + n_components * (n_features * (n_features + 1) // 2 - 1)
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         volumes = root_determinants(scatter)
         return (volumes.sum() / nk.sum()) * scatter / volumes[:, None, None]
 
@@ -377,5 +403,5 @@ class VariableVariance(_MclustStructure, DiagCovariance):
     name = "V"
     univariate = True
 
-    def constrained(self, scatter, nk):
+    def constrained(self, scatter, nk, previous):
         return scatter / nk[:, None]

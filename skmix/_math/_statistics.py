@@ -86,6 +86,14 @@ class GaussianStatistics:
             self.shift,
         )
 
+    def components(self, index):
+        """The statistics of some components only (``index`` into the
+        component axis); the log-likelihood is the whole mixture's."""
+        return GaussianStatistics(
+            self.n_samples, self.log_likelihood, self.nk[index],
+            self.sum_x[index], self.sum_xx[index], self.shift[index],
+        )  # fmt: skip
+
     @property
     def mean_log_likelihood(self):
         """Average log-likelihood per row (scikit-learn's ``lower_bound_``)."""

@@ -1,5 +1,6 @@
 """Gaussian mixture fitted by EM over additive sufficient statistics."""
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -11,11 +12,15 @@ from .._backend import is_cupy_array, resolve_backend
 from .._core import (
     EMDriver,
     GaussianComponents,
+    UniformNoise,
     aic,
     bic,
     components_from_responsibilities,
     covariance_model_names,
+    degeneracy,
     get_covariance_model,
+    hierarchical_partitions,
+    hierarchical_start_rows,
     is_dask_array,
     kmeans_labels,
     kmeans_plusplus_indices,
@@ -23,7 +28,9 @@ from .._core import (
     rowwise,
     training_rows,
 )
+from .._core._noise import hypervolume_region, is_noise_mask, noise_start_rows
 from .._core._rows import INIT_SAMPLE_SIZE
+from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_fitted_input,
     check_param_array,
@@ -34,7 +41,8 @@ from ..utils import (
 )
 
 CONVERGENCE_RULES = ("absolute", "relative")
-INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+RIDGE_SCALES = ("absolute", "variance")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 
 def _check_weights(weights, n_components):
@@ -59,7 +67,10 @@ def _initial_responsibilities(X, n_components, init_params, random_state):
         resp = random_state.uniform(size=(n_samples, n_components))
         return resp / resp.sum(axis=1)[:, None]
     resp = np.zeros((n_samples, n_components))
-    if init_params == "kmeans":
+    if init_params == "hc":
+        labels = hierarchical_partitions(X, [n_components])[n_components]
+        resp[np.arange(n_samples), labels] = 1
+    elif init_params == "kmeans":
         labels = kmeans_labels(X, n_components, random_state)
         resp[np.arange(n_samples), labels] = 1
     elif init_params == "random_from_data":
@@ -105,14 +116,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         and flexmix do (mclust's default is ``tol=1e-5``).
     reg_covar : float, default=1e-6
         Non-negative regularisation added to the covariance diagonals.
+    reg_covar_scale : {'absolute', 'variance'}, default='absolute'
+        'absolute' adds `reg_covar` itself (scikit-learn); 'variance' adds
+        `reg_covar` times each feature's variance in the training data, so
+        the ridge follows each feature's scale (a feature of variance 1e-5
+        is not swamped by a ridge of 1e-6) and rescaling a feature rescales
+        the fit.
     max_iter : int, default=100
         Number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the best (highest likelihood) is kept.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'}, \
             default='kmeans'
         How initial responsibilities are drawn (as in scikit-learn, with the
-        same random draws for the same ``random_state``).
+        same random draws for the same ``random_state``). 'hc' is mclust's
+        start: a partition by model-based agglomerative clustering (on a
+        random subset of 2000 rows for larger data; quantile classes for one
+        feature), deterministic, so ``n_init`` > 1 repeats it.
     weights_init : array-like of shape (n_components,), default=None
         Initial weights; drawn by ``init_params`` if None.
     means_init : array-like of shape (n_components, n_features), default=None
@@ -120,6 +140,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     precisions_init : array-like, default=None
         Initial precisions (inverse covariances), shaped by
         ``covariance_type`` as ``precisions_`` below.
+    noise : bool, float or array-like of bool, default=False
+        Add mclust's noise component: a uniform density ``1 / V`` over the
+        data's hypervolume, for clutter, with its weight estimated by EM
+        (Banfield & Raftery 1993). EM starts with some rows as noise: a float
+        in (0, 1) is the fraction of rows farthest from their 5th nearest
+        neighbour, True is 0.1, a boolean mask (one per training row, in
+        memory) marks them as mclust's ``initialization$noise`` does; the
+        components start from the other rows. Noise rows are labelled -1 by
+        :meth:`predict` and take the last column of :meth:`predict_proba`;
+        criteria count 2 more parameters (weight and hypervolume, as mclust).
+    hypervolume : float, default=None
+        ``V`` of the noise component; None is mclust's ``hypvol`` of the
+        training data (the smaller of the bounding box and of the box of the
+        principal-component scores).
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and :meth:`sample`.
     warm_start : bool, default=False
@@ -146,6 +180,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Inverse covariances, same shape as ``covariances_``.
     precisions_cholesky_ : ndarray
         Upper Cholesky factors ``U`` with ``U U^T = precision``.
+    reg_covar_ : float or ndarray of shape (n_features,)
+        The ridge the fit added (per feature with ``reg_covar_scale='variance'``).
     converged_ : bool
         Whether the best initialisation converged.
     n_iter_ : int
@@ -154,6 +190,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Mean log-likelihood per sample of the best initialisation.
     lower_bounds_ : list of float
         ``lower_bound_`` after each iteration of the best initialisation.
+    noise_weight_ : float
+        Weight of the noise component (only with ``noise``); ``weights_`` then
+        sum to ``1 - noise_weight_``.
+    hypervolume_ : float
+        ``V`` of the noise component (only with ``noise``).
     backend_ : str
         The backend the fit ran on.
     n_features_in_ : int
@@ -185,12 +226,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         tol=1e-3,
         convergence="absolute",
         reg_covar=1e-6,
+        reg_covar_scale="absolute",
         max_iter=100,
         n_init=1,
         init_params="kmeans",
         weights_init=None,
         means_init=None,
         precisions_init=None,
+        noise=False,
+        hypervolume=None,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -202,12 +246,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.tol = tol
         self.convergence = convergence
         self.reg_covar = reg_covar
+        self.reg_covar_scale = reg_covar_scale
         self.max_iter = max_iter
         self.n_init = n_init
         self.init_params = init_params
         self.weights_init = weights_init
         self.means_init = means_init
         self.precisions_init = precisions_init
+        self.noise = noise
+        self.hypervolume = hypervolume
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -223,11 +270,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_param_float(self.tol, "tol", 0.0)
         check_param_option(self.convergence, "convergence", CONVERGENCE_RULES)
         check_param_float(self.reg_covar, "reg_covar", 0.0)
+        check_param_option(self.reg_covar_scale, "reg_covar_scale", RIDGE_SCALES)
         check_param_int(self.max_iter, "max_iter", 0)
         check_param_int(self.n_init, "n_init", 1)
         check_param_option(self.init_params, "init_params", INIT_PARAMS)
         check_param_int(self.verbose, "verbose", 0)
         check_param_int(self.verbose_interval, "verbose_interval", 1)
+        if self.hypervolume is not None:
+            check_param_float(self.hypervolume, "hypervolume", 0.0, None, "neither")
+        if not (is_noise_mask(self.noise) or isinstance(self.noise, bool)):
+            check_param_float(self.noise, "noise", 0.0, 1.0, "neither")
 
     def _checked_initial_values(self, n_features):
         """Validated copies of the user's initial parameters (None if unset)."""
@@ -283,19 +335,51 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ maths
-    def _initial_components(self, rows, backend, random_state, initial_values):
+    def _noise_component(self, rows, backend, X_start):
+        """The noise component's start and the rows of `X_start` that are not
+        noise (None, None without noise)."""
+        if self.noise is False:
+            return None, None
+        X_rows = rows.X if is_dask_array(rows.X) else backend.to_numpy(rows.X)
+        region = hypervolume_region(X_rows)
+        log_volume = region.log_volume
+        if self.hypervolume is not None:
+            log_volume = float(np.log(self.hypervolume))
+        noise_rows = noise_start_rows(
+            self.noise, backend.to_numpy(X_start), rows.shape[0]
+        )
+        return UniformNoise(float(noise_rows.mean()), log_volume, region), ~noise_rows
+
+    def _ridge(self, rows, backend):
+        """`reg_covar`, or with ``reg_covar_scale='variance'`` that fraction of
+        each feature's variance in `rows` (one value per feature)."""
+        if self.reg_covar_scale == "absolute":
+            return float(self.reg_covar)
+        variances = rows.X.var(axis=0)
+        if is_dask_array(variances):
+            variances = variances.compute()
+        return self.reg_covar * np.asarray(backend.to_numpy(variances), np.float64)
+
+    def _initial_components(self, rows, backend, random_state, initial_values,
+                            ridge):  # fmt: skip
         weights_init, means_init, precisions_init = initial_values
         model = get_covariance_model(self.covariance_type)
+        # All the rows in memory; on Dask, rows drawn across all blocks.
+        X = backend.asarray(rows.sample(INIT_SAMPLE_SIZE, random_state))
+        noise, signal_rows = self._noise_component(rows, backend, X)
+        if noise is not None:
+            X = X[backend.asarray(signal_rows)]
         if weights_init is None or means_init is None or precisions_init is None:
-            # All the rows in memory; on Dask, rows drawn across all blocks.
-            X = backend.asarray(rows.sample(INIT_SAMPLE_SIZE, random_state))
+            if self.init_params == "hc":
+                subset = hierarchical_start_rows(X.shape[0], random_state)
+                X = X if subset is None else X[backend.asarray(subset)]
             resp = _initial_responsibilities(
                 backend.to_numpy(X), self.n_components, self.init_params, random_state
             )
             # Centre the initial moments on the data mean (float32 stability).
             centre = np.asarray(backend.to_numpy(X.mean(axis=0)), dtype=np.float64)
             components = components_from_responsibilities(
-                backend, X, resp, model, self.reg_covar,
+                backend, X, resp, model, ridge,
                 np.tile(centre, (self.n_components, 1)),
             )  # fmt: skip
             weights, means = components.weights, components.means
@@ -304,21 +388,27 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if means_init is not None:
             means = means_init
         if precisions_init is not None:
-            return GaussianComponents.from_precisions(
+            components = GaussianComponents.from_precisions(
                 weights, means, precisions_init, model
             )
-        return replace(components, weights=weights, means=means)
+        else:
+            components = replace(components, weights=weights, means=means)
+        if noise is None:
+            return components
+        return replace(
+            components, weights=components.weights * (1.0 - noise.weight), noise=noise
+        )
 
-    def _em_step(self, rows, backend):
+    def _em_step(self, rows, backend, ridge):
         """One EM step on `rows`: components -> (next components, mean
         log-likelihood at the given ones, their statistics)."""
 
         def step(components):
             statistics = rows.e_step_statistics(
-                backend, components.scorer(), components.means
+                backend, components.scorer(), components.shift()
             )
             return (
-                m_step(statistics, components.covariance, self.reg_covar),
+                m_step(statistics, components.covariance, ridge, previous=components),
                 statistics.mean_log_likelihood,
                 statistics,
             )
@@ -327,7 +417,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _fitted_components(self):
         """The fitted parameters as float64 components."""
-        return GaussianComponents.from_fitted(self, self._fitted_covariance_type)
+        components = GaussianComponents.from_fitted(self, self._fitted_covariance_type)
+        if getattr(self, "_noise_region", None) is None:
+            return components
+        noise = UniformNoise(
+            float(self.noise_weight_), float(np.log(self.hypervolume_)),
+            self._noise_region,
+        )  # fmt: skip
+        return replace(components, noise=noise)
 
     def _set_fitted(self, components, dtype, backend):
         as_dtype = {np.dtype(np.float32): np.float32}.get(np.dtype(dtype), np.float64)
@@ -350,10 +447,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         )
         self._fitted_covariance_type = components.covariance.name
         self.backend_ = backend.name
+        noise = components.noise
+        self._noise_region = None if noise is None else noise.region
+        if noise is not None:
+            self.noise_weight_ = float(noise.weight)
+            self.hypervolume_ = float(np.exp(noise.log_volume))
+        else:  # a refit without noise
+            for name in ("noise_weight_", "hypervolume_"):
+                self.__dict__.pop(name, None)
 
     def _weighted_log_prob(self, X, backend):
-        """log p(x | k) + log w_k on the backend's device, shape (N, K)."""
+        """log p(x | k) + log w_k on the backend's device, shape (N, K), and
+        a last column for the noise component if any."""
         return self._fitted_components().scorer().log_joint(backend, X)
+
+    def _labels(self, log_joint, backend):
+        """Most probable component of each row; -1 for the noise component."""
+        labels = backend.xp.argmax(log_joint, axis=1)
+        if getattr(self, "_noise_region", None) is not None:
+            labels = backend.xp.where(labels == self.means_.shape[0], -1, labels)
+        return labels
+
+    def _n_posterior_columns(self):
+        noise = getattr(self, "_noise_region", None) is not None
+        return self.means_.shape[0] + noise
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -397,9 +514,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if not do_init:
             self._check_continuation(rows)
         random_state = check_random_state(self.random_state)
+        ridge = self._ridge(rows, backend)
         if do_init:  # drawn lazily, one per start, as scikit-learn does
             starts = (
-                self._initial_components(rows, backend, random_state, initial_values)
+                self._initial_components(
+                    rows, backend, random_state, initial_values, ridge
+                )
                 for _ in range(self.n_init)
             )
             lower_bound = -np.inf
@@ -408,9 +528,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         driver = self._driver()
         with backend.compute_context():
-            best = driver.best_of(starts, self._em_step(rows, backend), lower_bound)
+            best = driver.best_of(
+                starts, self._em_step(rows, backend, ridge), lower_bound
+            )
         driver.warn_if_not_converged(best)
+        reason = degeneracy(best.state, best.state.weights * rows.shape[0], ridge)
+        if reason:
+            warnings.warn(
+                f"The fitted mixture is degenerate: {reason}. Its likelihood "
+                "(and BIC) are not to be trusted; try fewer components, a "
+                "constrained covariance_type or reg_covar_scale='variance'.",
+                DegenerateMixtureWarning,
+                stacklevel=2,
+            )
         self._set_fitted(best.state, rows.X.dtype, backend)
+        self.reg_covar_ = ridge
         record_input_features(self, X)
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
@@ -419,7 +551,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._statistics = best.extras
         if is_dask_array(X):
             return self.predict(X)
-        labels = backend.xp.argmax(self._weighted_log_prob(rows.X, backend), axis=1)
+        labels = self._labels(self._weighted_log_prob(rows.X, backend), backend)
         return labels if is_cupy_array(X) else backend.to_numpy(labels)
 
     def partial_fit(self, X, y=None):
@@ -446,11 +578,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         first_call = not hasattr(self, "means_")
         if first_call:
             rows = self._training_rows(X, backend)
+            ridge = self._ridge(rows, backend)
             components = self._initial_components(
                 rows,
                 backend,
                 check_random_state(self.random_state),
                 self._checked_initial_values(rows.shape[1]),
+                ridge,
             )
             previous_statistics, previous_bound, n_iter = None, -np.inf, 0
         else:
@@ -459,18 +593,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             rows = training_rows(X, backend)
             self._check_continuation(rows)
             components = self._fitted_components()
+            ridge = self.reg_covar_
             previous_statistics = self._statistics
             previous_bound, n_iter = self.lower_bound_, self.n_iter_
         with backend.compute_context():
             batch = rows.e_step_statistics(
-                backend, components.scorer(), components.means
+                backend, components.scorer(), components.shift()
             )
         statistics = batch
         if previous_statistics is not None:
             statistics = previous_statistics + batch
-        components = m_step(statistics, components.covariance, self.reg_covar)
+        components = m_step(
+            statistics, components.covariance, ridge, previous=components
+        )
 
         self._set_fitted(components, rows.X.dtype, backend)
+        self.reg_covar_ = ridge
         if first_call:
             record_input_features(self, X)
         self.lower_bound_ = batch.mean_log_likelihood
@@ -534,13 +672,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            -1 for rows most probably noise (with ``noise``).
         """
         X, backend, as_input_type = self._fitted_input(X)
-        return as_input_type(
-            backend.xp.argmax(self._weighted_log_prob(X, backend), axis=1)
-        )
+        return as_input_type(self._labels(self._weighted_log_prob(X, backend), backend))
 
-    @rowwise(n_columns=lambda self: self.means_.shape[0])
+    @rowwise(n_columns=lambda self: self._n_posterior_columns())
     def predict_proba(self, X):
         """Posterior probability of each component for each sample.
 
@@ -551,6 +688,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
+            With a noise component, one more column (the last) for it.
         """
         X, backend, as_input_type = self._fitted_input(X)
         resp, _ = self._fitted_components().scorer().posteriors(backend, X)
@@ -567,7 +705,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         X : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
-            Component of each sample.
+            Component of each sample; -1 for noise, drawn uniformly over
+            the box whose volume is the data's hypervolume.
         """
         check_is_fitted(self)
         check_param_int(n_samples, "n_samples", 1)

@@ -182,7 +182,7 @@ def shared_diagonal():
         def n_parameters(self, n_components, n_features):
             return n_features
 
-        def estimate(self, scatter, nk, reg_covar):
+        def estimate(self, scatter, nk, reg_covar, previous=None):
             pooled = scatter.sum(axis=0) / nk.sum() + reg_covar
             return np.broadcast_to(pooled, scatter.shape).copy()
 
