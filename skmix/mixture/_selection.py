@@ -1,28 +1,42 @@
-"""Choosing the number of components and covariance type by an information
-criterion, with a tidy table of every candidate."""
+"""Choosing the number of components and covariance structure by an
+information criterion, as mclust's ``Mclust`` does, with a tidy table of
+every candidate."""
 
 import math
+import warnings
 from numbers import Integral
+from time import perf_counter
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import resolve_backend
 from .._core import (
-    COVARIANCE_TYPES,
+    MCLUST_MODEL_NAMES,
+    MCLUST_UNIVARIATE_NAMES,
     aic,
     bic,
+    components_from_responsibilities,
     covariance_model_names,
+    get_covariance_model,
+    hierarchical_partitions,
+    hierarchical_start_rows,
     icl,
     rowwise,
 )
+from .._core._noise import noise_start_rows
+from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_fitted_input,
+    check_param_int,
     check_param_option,
     check_samples,
     record_input_features,
 )
-from ._gaussian_mixture import GaussianMixture
+from ._gaussian_mixture import INIT_PARAMS, GaussianMixture
 
 CRITERIA = ("bic", "aic", "icl")
 _RESULT_COLUMNS = [
@@ -35,6 +49,7 @@ _RESULT_COLUMNS = [
     "icl",
     "converged",
     "n_iter",
+    "status",
     "error",
 ]
 
@@ -53,7 +68,9 @@ def _check_n_components(values):
     return sorted(set(int(v) for v in values))
 
 
-def _check_covariance_types(values):
+def _check_covariance_types(values, n_features):
+    if values is None:  # mclust's defaults
+        return list(MCLUST_UNIVARIATE_NAMES if n_features == 1 else MCLUST_MODEL_NAMES)
     values = (values,) if isinstance(values, str) else tuple(values)
     if not values:
         raise ValueError("covariance_types must not be empty.")
@@ -62,32 +79,140 @@ def _check_covariance_types(values):
     return list(dict.fromkeys(values))
 
 
+def _failed_row(row, status, reason):
+    nan = dict.fromkeys(("log_likelihood", "n_parameters", "bic", "aic", "icl"),
+                        math.nan)  # fmt: skip
+    return {**nan, "converged": False, "n_iter": 0, **row, "status": status,
+            "error": reason}  # fmt: skip
+
+
+def _evaluate(estimator, X, start, covariance_type, n_components):
+    """Fit one candidate; (its row of ``results_``, the fitted model or None)."""
+    row = dict(covariance_type=covariance_type, n_components=n_components)
+    model = estimator.set_params(
+        n_components=n_components, covariance_type=covariance_type
+    )
+    try:
+        if start is not None:
+            model.set_params(**_partition_start(start, n_components, model))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DegenerateMixtureWarning)
+            model.fit(X)
+    except ValueError as error:
+        return _failed_row(row, "failed", str(error)), None
+    degenerate = None
+    for warning in caught:
+        if issubclass(warning.category, DegenerateMixtureWarning):
+            degenerate = str(warning.message)
+        else:
+            warnings.warn(warning.message, warning.category, stacklevel=2)
+    resp = model.predict_proba(X)
+    row.update(
+        log_likelihood=float(model.score_samples(X).sum()),
+        n_parameters=model._n_parameters(),
+        converged=bool(model.converged_),
+        n_iter=int(model.n_iter_),
+    )
+    if degenerate:
+        return _failed_row(row, "degenerate", degenerate), None
+    log_likelihood, n_parameters = row["log_likelihood"], row["n_parameters"]
+    n_samples = X.shape[0]
+    row.update(
+        bic=bic(log_likelihood, n_parameters, n_samples),
+        aic=aic(log_likelihood, n_parameters),
+        icl=icl(log_likelihood, n_parameters, n_samples, resp),
+        status="fitted",
+        error="",
+    )
+    return row, model
+
+
+def _partition_start(start, n_components, model):
+    """Initial parameters from the M-step of a start partition (mclust's
+    ``me(model, X, z)``), as ``GaussianMixture`` parameters."""
+    if isinstance(start, str):
+        raise ValueError(start)
+    X_start, partitions = start
+    if n_components not in partitions:  # more components than rows
+        return {}
+    labels = partitions[n_components]
+    if np.unique(labels).size < n_components:
+        raise ValueError(
+            f"The hierarchical start has fewer than {n_components} classes."
+        )
+    structure = get_covariance_model(model.covariance_type)
+    components = components_from_responsibilities(
+        resolve_backend("numpy"), X_start, np.eye(n_components)[labels], structure,
+        model.reg_covar, np.tile(X_start.mean(axis=0), (n_components, 1)),
+    )  # fmt: skip
+    return dict(
+        weights_init=components.weights,
+        means_init=components.means,
+        precisions_init=structure.precisions_from_cholesky(
+            components.precisions_cholesky
+        ),
+        n_init=1,
+    )
+
+
 class GaussianMixtureSelector(DensityMixin, BaseEstimator):
-    """Gaussian mixture chosen over a grid by BIC, AIC or ICL.
+    """Gaussian mixture chosen over a grid by BIC, AIC or ICL, as mclust's
+    ``Mclust(X)``.
 
     Fits a :class:`GaussianMixture` for every number of components and
-    covariance type, records the information criteria of each in
+    covariance structure, records the information criteria of each in
     ``results_`` (a tidy :class:`pandas.DataFrame`, like mclust's BIC table)
     and keeps the best as ``best_estimator_``, to which the density methods
-    delegate. Candidates that cannot be fitted (more components than rows, a
-    collapsed covariance) get NaN criteria and their error message.
+    delegate. The defaults are mclust's: its 14 structures (E and V for one
+    feature) with 1 to 9 components, each started from one hierarchical
+    clustering tree (``init_params='hc'``), no ridge, and EM to a relative
+    change of 1e-5. Candidates that cannot be fitted (more components than
+    rows, a singular covariance) or whose fit is degenerate (a
+    :class:`~skmix.exceptions.DegenerateMixtureWarning`) get NaN criteria,
+    their status and the reason.
 
     Parameters
     ----------
-    n_components : sequence of int, default=(1, 2, 3, 4, 5, 6)
-    covariance_types : sequence of {'full', 'tied', 'diag', 'spherical'}, \
-            default=('full', 'tied', 'diag', 'spherical')
+    n_components : sequence of int, default=(1, 2, ..., 9)
+    covariance_types : sequence of str, default=None
+        Any of :class:`GaussianMixture`'s ``covariance_type`` names. None:
+        mclust's 14 ('EII', 'VII', 'EEI', 'VEI', 'EVI', 'VVI', 'EEE', 'VEE',
+        'EVE', 'VVE', 'EEV', 'VEV', 'EVV', 'VVV'), or 'E' and 'V' for one
+        feature.
     criterion : {'bic', 'aic', 'icl'}, default='bic'
-        Lower is better for all three. ICL is BIC plus
-        ``-2 sum_i log max_k tau_ik``, which favours well-separated clusters.
-    tol, reg_covar, max_iter, n_init, init_params, random_state, backend
+        Lower is better for all three (mclust reports BIC and ICL with the
+        opposite sign). ICL is BIC plus ``-2 sum_i log max_k tau_ik``, which
+        favours well-separated clusters.
+    tol : float, default=1e-5
+    convergence : {'absolute', 'relative'}, default='relative'
+    reg_covar : float, default=0.0
+    max_iter : int, default=1000
         Passed to every :class:`GaussianMixture`.
+    init_params : str, default='hc'
+        'hc': every candidate starts from the M-step of its number of
+        components' cut of one hierarchical tree, computed once (on a random
+        subset of 2000 rows for larger data), as mclust does. Otherwise any
+        :class:`GaussianMixture` ``init_params``, with `n_init` starts.
+    n_init : int, default=1
+    noise, hypervolume
+        A uniform noise component in every candidate (see
+        :class:`GaussianMixture`); the noise start is chosen once and the
+        hierarchical start clusters the other rows, as
+        ``Mclust(X, initialization = list(noise = ...))`` does.
+    random_state : int, RandomState instance or None, default=None
+        Draws the hierarchical subset, and is passed to every candidate.
+    n_jobs : int, default=None
+        Candidates fitted in parallel (joblib); None is one.
+    verbose : int, default=0
+        1 prints a line per candidate.
+    backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
 
     Attributes
     ----------
     results_ : pandas.DataFrame
         One row per candidate: covariance_type, n_components, log_likelihood
-        (total), n_parameters, bic, aic, icl, converged, n_iter, error, and
+        (total), n_parameters, bic, aic, icl, converged, n_iter, status
+        ('fitted', 'failed' or 'degenerate'), error (the reason), and
         ``rank`` by `criterion` (1 is best).
     best_estimator_ : GaussianMixture
     best_params_ : dict
@@ -102,8 +227,12 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
 
     References
     ----------
-    Schwarz, G. (1978). Estimating the dimension of a model. Annals of
-    Statistics, 6(2), 461-464.
+    Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
+    analysis, and density estimation. JASA, 97(458), 611-631.
+
+    Scrucca, L., Fop, M., Murphy, T. B. and Raftery, A. E. (2016). mclust 5:
+    clustering, classification and density estimation using Gaussian finite
+    mixture models. The R Journal, 8(1), 289-317.
 
     Biernacki, C., Celeux, G. and Govaert, G. (2000). Assessing a mixture model
     for clustering with the integrated completed likelihood. IEEE TPAMI, 22(7).
@@ -113,50 +242,68 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     >>> from sklearn.datasets import load_iris
     >>> from skmix.mixture import GaussianMixtureSelector
     >>> X = load_iris().data
-    >>> selector = GaussianMixtureSelector(range(1, 4), n_init=5, random_state=0)
-    >>> selector.fit(X).best_params_
-    {'n_components': 2, 'covariance_type': 'full'}
-    >>> round(selector.best_criterion_, 2)   # mclust VVV,2: BIC -574.0178
-    574.02
+    >>> selector = GaussianMixtureSelector().fit(X)
+    >>> selector.best_params_
+    {'n_components': 2, 'covariance_type': 'VEV'}
+    >>> round(selector.best_criterion_, 3)   # Mclust(iris): VEV,2 BIC -561.728
+    561.728
     """
 
     def __init__(
         self,
-        n_components=(1, 2, 3, 4, 5, 6),
-        covariance_types=COVARIANCE_TYPES,
+        n_components=(1, 2, 3, 4, 5, 6, 7, 8, 9),
+        covariance_types=None,
         criterion="bic",
         *,
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
+        tol=1e-5,
+        convergence="relative",
+        reg_covar=0.0,
+        max_iter=1000,
+        init_params="hc",
         n_init=1,
-        init_params="kmeans",
+        noise=False,
+        hypervolume=None,
         random_state=None,
+        n_jobs=None,
+        verbose=0,
         backend=None,
     ):
         self.n_components = n_components
         self.covariance_types = covariance_types
         self.criterion = criterion
         self.tol = tol
+        self.convergence = convergence
         self.reg_covar = reg_covar
         self.max_iter = max_iter
-        self.n_init = n_init
         self.init_params = init_params
+        self.n_init = n_init
+        self.noise = noise
+        self.hypervolume = hypervolume
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
         self.backend = backend
 
-    def _candidate(self, n_components, covariance_type):
+    def _candidate(self, noise=None):
         return GaussianMixture(
-            n_components,
-            covariance_type=covariance_type,
+            noise=self.noise if noise is None else noise,
+            hypervolume=self.hypervolume,
             tol=self.tol,
+            convergence=self.convergence,
             reg_covar=self.reg_covar,
             max_iter=self.max_iter,
             n_init=self.n_init,
-            init_params=self.init_params,
+            init_params="kmeans" if self.init_params == "hc" else self.init_params,
             random_state=self.random_state,
             backend=self.backend,
         )
+
+    def _hierarchical_start(self, X, grid, random_state):
+        """One tree for every candidate: (rows it clustered, {k: labels})."""
+        subset = hierarchical_start_rows(X.shape[0], random_state)
+        X_start = X if subset is None else X[subset]
+        grid = [k for k in grid if k <= X_start.shape[0]]
+        return X_start, hierarchical_partitions(X_start, grid)
 
     def fit(self, X, y=None):
         """Fit every candidate and keep the best by `criterion`.
@@ -173,23 +320,49 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         import pandas as pd
 
         grid = _check_n_components(self.n_components)
-        covariance_types = _check_covariance_types(self.covariance_types)
         check_param_option(self.criterion, "criterion", CRITERIA)
-        X_checked = check_samples(X)
+        check_param_option(self.init_params, "init_params", INIT_PARAMS)
+        check_param_int(self.verbose, "verbose", 0)
+        X_checked = check_samples(X, ensure_min_samples=2)
+        covariance_types = _check_covariance_types(
+            self.covariance_types, X_checked.shape[1]
+        )
         # Reject bad shared parameters (e.g. tol < 0) before the grid swallows
         # them as per-candidate failures.
-        self._candidate(grid[0], covariance_types[0])._check_parameters()
+        self._candidate()._check_parameters()
 
-        rows, best, best_value = [], None, math.inf
-        for covariance_type in covariance_types:
-            for n_components in grid:
-                row, model = self._evaluate(X_checked, n_components, covariance_type)
-                rows.append(row)
-                if model is not None and row[self.criterion] < best_value:
-                    best, best_value = model, row[self.criterion]
-        if best is None:
+        X_host = np.asarray(X_checked, dtype=np.float64)
+        noise = self._noise_rows(X_host)
+        start = None
+        if self.init_params == "hc":
+            signal = X_host if noise is None else X_host[~noise]
+            try:
+                start = self._hierarchical_start(
+                    signal, grid, check_random_state(self.random_state)
+                )
+            except ValueError as error:  # e.g. constant data: every fit fails
+                start = f"The hierarchical start failed: {error}"
+        tasks = [(t, k) for t in covariance_types for k in grid]
+        outcomes = self._fit_all(X_checked, start, tasks, noise)
+
+        rows = [row for row, _ in outcomes]
+        fitted = [(row[self.criterion], i) for i, (row, model) in enumerate(outcomes)
+                  if model is not None]  # fmt: skip
+        if not fitted:
             raise ValueError(
                 f"No candidate mixture could be fitted; first error: {rows[0]['error']}"
+            )
+        best_value, best_index = min(fitted)
+        best = outcomes[best_index][1]
+        degenerate = [r for r in rows if r["status"] == "degenerate"]
+        if degenerate:
+            warnings.warn(
+                f"{len(degenerate)} degenerate candidate(s) were not selected, "
+                f"e.g. {degenerate[0]['covariance_type']} with "
+                f"{degenerate[0]['n_components']} components: "
+                f"{degenerate[0]['error']}. See results_.",
+                UserWarning,
+                stacklevel=2,
             )
         results = pd.DataFrame(rows, columns=_RESULT_COLUMNS)
         results["rank"] = (
@@ -203,38 +376,86 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         }
         self.best_criterion_ = float(best_value)
         self.backend_ = best.backend_
+        self._training_labels = best.predict(X_checked)
         record_input_features(self, X)
         return self
 
-    def _evaluate(self, X, n_components, covariance_type):
-        row = dict(covariance_type=covariance_type, n_components=n_components)
-        model = self._candidate(n_components, covariance_type)
-        try:
-            model.fit(X)
-        except ValueError as error:
-            nan = dict.fromkeys(("log_likelihood", "bic", "aic", "icl"), math.nan)
-            return {
-                **row,
-                **nan,
-                "n_parameters": math.nan,
-                "converged": False,
-                "n_iter": 0,
-                "error": str(error),
-            }, None
-        log_likelihood = float(model.score_samples(X).sum())
-        n_parameters = model._n_parameters()
-        n_samples = X.shape[0]
-        row.update(
-            log_likelihood=log_likelihood,
-            n_parameters=n_parameters,
-            bic=bic(log_likelihood, n_parameters, n_samples),
-            aic=aic(log_likelihood, n_parameters),
-            icl=icl(log_likelihood, n_parameters, n_samples, model.predict_proba(X)),
-            converged=bool(model.converged_),
-            n_iter=int(model.n_iter_),
-            error="",
+    def _noise_rows(self, X):
+        """The noise start shared by every candidate (None without noise)."""
+        if self.noise is False:
+            return None
+        return noise_start_rows(self.noise, X, X.shape[0])
+
+    def _fit_all(self, X, start, tasks, noise):
+        if self.n_jobs not in (None, 1):
+            return Parallel(n_jobs=self.n_jobs, verbose=10 * self.verbose)(
+                delayed(_evaluate)(self._candidate(noise), X, start, *task)
+                for task in tasks
+            )
+        outcomes = []
+        for index, task in enumerate(tasks, 1):
+            clock = perf_counter()
+            outcomes.append(_evaluate(self._candidate(noise), X, start, *task))
+            if self.verbose:
+                self._report(index, len(tasks), outcomes[-1][0], clock)
+        return outcomes
+
+    def _report(self, index, total, row, clock):
+        value = row[self.criterion]
+        outcome = (
+            f"{self.criterion.upper()} {value:.3f}" if row["status"] == "fitted"
+            else f"{row['status']}: {row['error']}"
+        )  # fmt: skip
+        print(
+            f"[{index}/{total}] {row['covariance_type']}, {row['n_components']} "
+            f"components: {outcome} ({perf_counter() - clock:.2f} s)"
         )
-        return row, model
+
+    def summary(self, n_best=3):
+        """mclust-style report: the best model, its class sizes and
+        log-likelihood, df, BIC and ICL, and the best `n_best` candidates.
+
+        BIC and ICL are shown with skmix's sign (lower is better); mclust
+        prints their negatives.
+
+        Returns
+        -------
+        str
+        """
+        check_is_fitted(self)
+        best = self.best_estimator_
+        table = self.results_.set_index(["covariance_type", "n_components"])
+        chosen = table.loc[(best.covariance_type, best.n_components)]
+        labels = self._training_labels
+        classes = list(range(best.n_components)) + ([-1] if -1 in labels else [])
+        sizes = [int(np.sum(labels == k)) for k in classes]
+        n_samples = labels.size
+        ranked = self.results_.dropna(subset=[self.criterion]).nsmallest(
+            n_best, self.criterion
+        )
+        lines = [
+            "Gaussian finite mixture model fitted by EM",
+            f"{best.covariance_type} model with {best.n_components} components:",
+            "",
+            f"{'log-likelihood':>16}{'n':>8}{'df':>6}{'BIC':>14}{'ICL':>14}",
+            f"{chosen['log_likelihood']:>16.4f}{n_samples:>8d}"
+            f"{int(chosen['n_parameters']):>6d}{chosen['bic']:>14.4f}"
+            f"{chosen['icl']:>14.4f}",
+            "",
+            "Clustering table:",
+            "".join(f"{k:>7d}" if k >= 0 else "  noise" for k in classes),
+            "".join(f"{n:>7d}" for n in sizes),
+            "",
+            f"Best {self.criterion.upper()} values:",
+        ]
+        names = [f"{r.covariance_type},{r.n_components}" for r in ranked.itertuples()]
+        width = max(12, *(len(n) + 2 for n in names))
+        values = ranked[self.criterion].to_numpy()
+        lines.append(" " * 10 + "".join(f"{n:>{width}}" for n in names))
+        for label, row in ((self.criterion.upper(), values),
+                           ("diff", values - values[0])):  # fmt: skip
+            lines.append(f"{label:<10}" + "".join(f"{v:>{width}.4f}" for v in row))
+        return "\n".join(lines)
 
     # ------------------------------------------------------------ delegation
     def _best(self, X):

@@ -257,7 +257,9 @@ class OpenSetGMMDetector(BaseEstimator):
             (covariance_type,),
             "bic",
             tol=self.tol,
+            convergence="absolute",
             reg_covar=reg_covar,
+            init_params="kmeans",
             max_iter=self.max_iter,
             n_init=self.n_init,
             random_state=random_state,
@@ -271,17 +273,20 @@ class OpenSetGMMDetector(BaseEstimator):
 
     # ------------------------------------------------------------- fit
     def _fit_mixtures(self, X, codes, classes, seed, covariance_type, reg_covar):
-        mixtures = []
+        # Every class's size first, so that a too-small class is named
+        # before any fit fails on it.
+        smallest = min(self._candidate_components())
+        counts = np.bincount(codes, minlength=len(classes))
         for c in range(len(classes)):
-            rows = X[codes == c]
-            smallest = min(self._candidate_components())
-            if len(rows) < smallest:
+            if counts[c] < smallest:
                 raise ValueError(
-                    f"Class {classes[c]!r} has {len(rows)} training row(s), "
+                    f"Class {classes[c]!r} has {counts[c]} training row(s), "
                     f"fewer than the smallest number of components ({smallest})."
                 )
+        mixtures = []
+        for c in range(len(classes)):
             selector = self._selector(seed, covariance_type, reg_covar)
-            mixtures.append(selector.fit(rows).best_estimator_)
+            mixtures.append(selector.fit(X[codes == c]).best_estimator_)
         global_mixture = None
         if self.density == "global":
             selector = self._selector(seed, covariance_type, reg_covar)
