@@ -36,7 +36,12 @@ from numba import config, get_num_threads, njit
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 # Helpers are only called from jitted code: Python wrappers for them would be
 # compiled (and cached) for nothing.
-_HELPER = {"fastmath": _FASTMATH, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+# error_model="numpy": a division by zero or log(0) gives inf/NaN, as NumPy
+# does, instead of raising inside a worker thread; callers check the results.
+_HELPER = {
+    "fastmath": _FASTMATH, "error_model": "numpy", "no_cpython_wrapper": True,
+    "no_cfunc_wrapper": True,
+}  # fmt: skip
 _BLOCK = 256
 _MAX_CHUNKS = 64
 _MAX_PARTIAL_FLOATS = 1 << 22  # bounds the per-chunk partial statistics (32 MiB)
@@ -89,19 +94,22 @@ def _exp_nonpositive(x, out, bits, scale, m):
 
 
 @njit(**_HELPER)
-def _load_block(A, start, m, block):
-    """``block[:, :m] = A[start:start + m].T`` as float64."""
+def _load_block(A, start, m, block, centre):
+    """``block[:, :m] = (A[start:start + m] - centre).T`` as float64."""
     for b in range(m):
         for i in range(A.shape[1]):
-            block[i, b] = A[start + b, i]
+            block[i, b] = A[start + b, i] - centre[i]
 
 
 @njit(**_HELPER)
 def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha):
     """``lp[k, b] = const[k] - ||(x_b - mu_k)^T U_k||^2 / 2`` for one block.
 
-    ``projected[k] = mu_k^T U_k`` (full) or ``mu_k * u_k`` (diag), so that
-    ``(x - mu)^T U = x^T U - projected`` needs one pass over the features.
+    ``projected[k] = (mu_k - c)^T U_k`` (full) or ``(mu_k - c) * u_k``
+    (diag), with the block loaded as ``x - c``, so that ``(x - mu)^T U = (x -
+    c)^T U - projected`` needs one pass over the features; ``c`` (the mean of
+    the means) keeps both terms small for data far from zero, where ``x^T U -
+    mu^T U`` would cancel.
     """
     n_components, n_features = projected.shape
     for k in range(n_components):
@@ -209,7 +217,7 @@ def _cached_njit(func):
     writable (a read-only install run by an account without a home),
     ``cache=True`` raises at decoration, which would break the import.
     """
-    options = {"nogil": True, "fastmath": _FASTMATH}
+    options = {"nogil": True, "fastmath": _FASTMATH, "error_model": "numpy"}
     try:
         return njit(cache=True, **options)(func)
     except RuntimeError as exc:  # Numba found no writable cache directory
@@ -229,8 +237,8 @@ _EM, _MOMENTS, _LOG_PROB, _SCORE, _LOGSUMEXP = range(5)
 
 @_cached_njit
 def _pass(
-    task, X, resp, const, prec_full, prec_diag, projected, shift, full, bounds,
-    first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
+    task, X, resp, const, prec_full, prec_diag, projected, centre, shift, full,
+    bounds, first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
     n_components, bits, scale,
 ):  # fmt: skip
     """Run ``task`` over the blocks of chunks ``first:last`` of ``X``.
@@ -244,6 +252,8 @@ def _pass(
     log-density, and ``_LOGSUMEXP`` with the row-wise log-sum-exp of ``X``.
     Arguments a task does not use are empty arrays. ``n_components`` sizes
     the block scratch; ``bits`` and ``scale`` are ``_exp_nonpositive``'s.
+    Rows are loaded less ``centre``, which ``projected`` and ``shift``
+    already account for.
     """
     n_samples, n_features = X.shape
     xt = np.empty((n_features, _BLOCK))
@@ -254,18 +264,19 @@ def _pass(
     maha = np.empty(_BLOCK)
     log_norm = np.empty(_BLOCK)
     row_sum = np.empty(_BLOCK)
+    no_centre = np.zeros(max(n_components, resp.shape[1]))
     for c in range(first, last):
         for blk in range(bounds[c], bounds[c + 1]):
             start = blk * _BLOCK
             m = min(_BLOCK, n_samples - start)
-            _load_block(X, start, m, xt)
+            _load_block(X, start, m, xt, centre)
             if task == _LOGSUMEXP:
                 _block_log_norm(xt, m, log_norm, row_sum, y, bits, scale)
                 for b in range(m):
                     out[start + b, 0] = log_norm[b]
                 continue
             if task == _MOMENTS:
-                _load_block(resp, start, m, lp)
+                _load_block(resp, start, m, lp, no_centre)
             else:
                 _block_log_prob(
                     xt, m, full, prec_full, prec_diag, projected, const, lp, y, maha
@@ -336,7 +347,10 @@ def _partial_moments(n_samples, n_components, n_features, full):
 
 
 # Placeholders for the arguments of ``_pass`` a task does not use.
-_NO_CONSTANTS = (np.empty(0), np.empty((0, 0, 0)), np.empty((0, 0)), np.empty((0, 0)))
+_NO_CONSTANTS = (
+    np.empty(0), np.empty((0, 0, 0)), np.empty((0, 0)), np.empty((0, 0)),
+    np.empty(0),
+)  # fmt: skip
 _NO_MOMENTS = (
     np.empty(0), np.empty((0, 0)), np.empty((0, 0, 0)), np.empty((0, 0, 0, 0)),
     np.empty((0, 0, 0)),
@@ -360,13 +374,17 @@ def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
     none = np.empty((0, 0), X.dtype)
     resp, out = arrays.get("resp", none), arrays.get("out", none)
     shift = arrays.get("shift", _NO_CONSTANTS[2])
-    const, prec_full, prec_diag, projected = constants
+    const, prec_full, prec_diag, projected, centre = constants
+    if centre.size == 0:  # no components: centre on the shift, if any
+        centre = shift.mean(axis=0) if shift.size else np.zeros(n_features)
+    if shift.size:
+        shift = np.ascontiguousarray(shift - centre)
 
     def task_args(first, last):
         bits = np.empty(_BLOCK, np.int64)
         return (
-            task, X, resp, const, prec_full, prec_diag, projected, shift, full,
-            bounds, first, last, out, *partials, n_components, bits,
+            task, X, resp, const, prec_full, prec_diag, projected, centre, shift,
+            full, bounds, first, last, out, *partials, n_components, bits,
             bits.view(np.float64),
         )  # fmt: skip
 
@@ -379,11 +397,14 @@ def _component_constants(log_weights, means, precisions_chol):
 
     Returns ``const`` (log-weight + log-det - D/2 log 2pi), the precision
     factors in both argument slots (one of them empty), so that the jitted
-    pass compiles once for both covariance forms, and the projected means;
-    then whether the factors are full.
+    pass compiles once for both covariance forms, the projected means and
+    the centre they are taken about (the mean of the means); then whether
+    the factors are full.
     """
     means = np.asarray(means, dtype=np.float64)
     n_components, n_features = means.shape
+    centre = means.mean(axis=0) if n_components else np.zeros(n_features)
+    means = means - centre
     precisions_chol = np.ascontiguousarray(precisions_chol, dtype=np.float64)
     full = precisions_chol.ndim == 3
     if full:
@@ -400,7 +421,8 @@ def _component_constants(log_weights, means, precisions_chol):
             + np.sum(np.log(diagonals), axis=1)
             - 0.5 * n_features * _LOG_2PI
         )
-    return (const, prec_full, prec_diag, np.ascontiguousarray(projected)), full
+    projected = np.ascontiguousarray(projected)
+    return (const, prec_full, prec_diag, projected, centre), full
 
 
 def _rows(X):

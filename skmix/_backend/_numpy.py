@@ -70,11 +70,22 @@ def log_gaussian_prob(X, means, precisions_chol):
     log_prob : array of shape (n_samples, n_components)
     """
     xp = _module_of(X)
-    n_samples, n_features = X.shape
-    n_components = means.shape[0]
+    n_features = X.shape[1]
     # Rows are centred before they are squared: the expanded forms cancel
     # catastrophically for data far from zero (float64 data at 1e8 +- 1e-3
     # gave a log-likelihood of +3e5 for 15.5).
+    # A squared distance beyond the dtype's range is +inf (log-density -inf),
+    # as on the Numba path; callers report non-finite log-likelihoods.
+    with np.errstate(over="ignore"):
+        maha = _squared_distances(X, means, precisions_chol, xp)
+    log_det = _astype(_log_det_precision(precisions_chol), X.dtype, xp)
+    return -0.5 * (n_features * math.log(2 * math.pi) + maha) + log_det
+
+
+def _squared_distances(X, means, precisions_chol, xp):
+    """``||(x - mu_k)^T U_k||^2`` for each row and component."""
+    n_samples = X.shape[0]
+    n_components = means.shape[0]
     if precisions_chol.ndim == 3:
         maha = xp.empty((n_samples, n_components), dtype=X.dtype)
         for k in range(n_components):
@@ -92,8 +103,7 @@ def log_gaussian_prob(X, means, precisions_chol):
             - 2.0 * (X @ (means * precisions).T)
             + (X**2) @ precisions.T
         )
-    log_det = _astype(_log_det_precision(precisions_chol), X.dtype, xp)
-    return -0.5 * (n_features * math.log(2 * math.pi) + maha) + log_det
+    return maha
 
 
 def logsumexp_rows(A):
@@ -166,7 +176,9 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
         log_weights, X.dtype, xp
     )
     log_norm = logsumexp_rows(weighted)
-    with np.errstate(under="ignore"):
+    # A row impossible under every component (-inf - -inf) gives NaN
+    # responsibilities and a -inf log-likelihood, which the caller reports.
+    with np.errstate(under="ignore", invalid="ignore"):
         resp = xp.exp(weighted - log_norm[:, None])
     full = precisions_chol.ndim == 3
     return (float(xp.sum(log_norm)), *weighted_moments(X, resp, shift, full))

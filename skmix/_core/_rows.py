@@ -76,7 +76,29 @@ def training_rows(X, backend, *, ensure_min_samples=1):
     if is_dask_array(X):
         return DaskRows(check_dask_samples(X, ensure_min_samples=ensure_min_samples))
     X = check_samples(X, ensure_min_samples=ensure_min_samples)
+    check_magnitude(X)
     return InMemoryRows(backend.asarray(X))
+
+
+def magnitude_limit(dtype, n_features):
+    """Largest ``|x|`` whose squared distances to anything as large stay
+    finite in `dtype`: ``sqrt(max / (4 d))`` (1e154 / sqrt(d) in float64)."""
+    return float(np.sqrt(np.finfo(dtype).max / (4 * max(n_features, 1))))
+
+
+def check_magnitude(X):
+    """Reject rows too large for the Gaussian kernels (a clear error instead
+    of infinite log-densities)."""
+    if X.size == 0 or not np.issubdtype(X.dtype, np.floating):
+        return
+    limit = magnitude_limit(X.dtype, X.shape[1])
+    largest = float(abs(X).max())
+    if largest > limit:
+        raise ValueError(
+            f"X has values of magnitude up to {largest:.3g}; squared distances "
+            f"would overflow {X.dtype.name} (supported: |x| < {limit:.3g} for "
+            f"{X.shape[1]} features). Rescale the data."
+        )
 
 
 def as_rows(X, chunk_size=None):

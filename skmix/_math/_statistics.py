@@ -100,12 +100,28 @@ class GaussianStatistics:
         return self.log_likelihood / self.n_samples
 
 
-def _collect(backend, n_samples, log_lik, nk, sum_x, sum_xx, shift):
+#: Largest magnitude whose square stays finite, per floating dtype.
+_SQUARE_LIMIT = {
+    np.dtype(t): float(np.sqrt(np.finfo(t).max)) for t in (np.float32, np.float64)
+}
+
+
+def _collect(backend, n_samples, log_lik, nk, sum_x, sum_xx, shift, dtype=None):
     def host(array):
         return np.asarray(backend.to_numpy(array), dtype=np.float64)
 
+    log_lik = float(log_lik)
+    if dtype is not None and not np.isfinite(log_lik):
+        # Gaussian log-densities of finite rows are finite unless a squared
+        # distance overflows.
+        limit = _SQUARE_LIMIT.get(np.dtype(dtype), _SQUARE_LIMIT[np.dtype("f8")])
+        raise ValueError(
+            "The log-likelihood of X is not finite: squared distances "
+            f"overflow {np.dtype(dtype).name} (values near or above {limit:.0e} "
+            "in magnitude, or a collapsed covariance). Rescale the data."
+        )
     return GaussianStatistics(
-        n_samples, float(log_lik), host(nk), host(sum_x), host(sum_xx), host(shift)
+        n_samples, log_lik, host(nk), host(sum_x), host(sum_xx), host(shift)
     )
 
 
@@ -136,7 +152,7 @@ def e_step_statistics(backend, X, log_weights, means, precisions_chol, shift):
         as_device(precisions_chol, dtype=X.dtype),
         shift,
     )
-    return _collect(backend, X.shape[0], log_lik, nk, sum_x, sum_xx, shift)
+    return _collect(backend, X.shape[0], log_lik, nk, sum_x, sum_xx, shift, X.dtype)
 
 
 def responsibility_statistics(backend, X, resp, shift, full):
