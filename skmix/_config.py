@@ -8,15 +8,16 @@ VALID_BACKENDS = ("auto", "numpy", "numba", "cupy")
 _ENV_BACKEND = "SKMIX_BACKEND"
 
 _global_config = {"backend": os.environ.get(_ENV_BACKEND, "auto")}
+_global_lock = threading.Lock()
 _thread_local = threading.local()
 
 
-def _get_threadlocal_config():
-    # Each thread starts from the process-wide defaults, as in scikit-learn, so a
-    # config_context in one thread never leaks into another.
-    if not hasattr(_thread_local, "config"):
-        _thread_local.config = _global_config.copy()
-    return _thread_local.config
+def _thread_overrides():
+    # config_context's settings, per thread: a block in one thread never
+    # leaks into another, while set_config changes every thread's default.
+    if not hasattr(_thread_local, "overrides"):
+        _thread_local.overrides = {}
+    return _thread_local.overrides
 
 
 def check_backend_name(backend, source="backend"):
@@ -43,11 +44,14 @@ def get_config():
     >>> skmix.get_config()["backend"] in skmix.VALID_BACKENDS
     True
     """
-    return _get_threadlocal_config().copy()
+    with _global_lock:
+        config = _global_config.copy()
+    config.update(_thread_overrides())
+    return config
 
 
 def set_config(backend=None):
-    """Set the global skmix configuration.
+    """Set the global skmix configuration, for every thread.
 
     Parameters
     ----------
@@ -56,17 +60,21 @@ def set_config(backend=None):
         ``None``. ``"auto"`` picks CuPy for CuPy input, otherwise Numba when it
         can be imported, otherwise NumPy. ``None`` leaves the setting unchanged.
         The initial value comes from the ``SKMIX_BACKEND`` environment variable
-        (default ``"auto"``). Global settings do not travel to joblib worker
-        processes; the estimator parameter ``backend`` does.
+        (default ``"auto"``). The setting holds in every thread (a thread
+        inside :func:`config_context` keeps that block's value until it
+        leaves it); it does not travel to joblib worker processes, the
+        estimator parameter ``backend`` does.
     """
-    config = _get_threadlocal_config()
     if backend is not None:
-        config["backend"] = check_backend_name(backend)
+        check_backend_name(backend)
+        with _global_lock:
+            _global_config["backend"] = backend
 
 
 @contextmanager
 def config_context(*, backend=None):
-    """Temporarily change the skmix configuration inside a ``with`` block.
+    """Temporarily change the skmix configuration inside a ``with`` block,
+    in the calling thread only.
 
     Parameters
     ----------
@@ -80,9 +88,12 @@ def config_context(*, backend=None):
     ...     skmix.get_config()["backend"]
     'numpy'
     """
-    old = get_config()
-    set_config(backend=backend)
+    overrides = _thread_overrides()
+    saved = overrides.copy()
+    if backend is not None:
+        overrides["backend"] = check_backend_name(backend)
     try:
         yield
     finally:
-        _get_threadlocal_config().update(old)
+        overrides.clear()
+        overrides.update(saved)

@@ -2,7 +2,8 @@
 
 import functools
 import importlib
-from contextlib import nullcontext
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -53,7 +54,7 @@ class Backend:
         is tiny, so BLAS gets one thread while Numba kernels own the cores.
         """
         if self.owns_cpu_threads:
-            return _threadpool_controller().limit(limits=1, user_api="blas")
+            return _ONE_BLAS_THREAD.hold()
         return nullcontext()
 
     def asarray(self, array, dtype=None):
@@ -72,15 +73,52 @@ def _threadpool_controller():
     return ThreadpoolController()
 
 
+class _SharedLimit:
+    """A threadpoolctl limit shared by every thread that asks for it.
+
+    threadpoolctl's limits are process-wide: two threads entering and
+    leaving ``limit()`` in interleaved order would each restore what the
+    other set, leaving the pool at one thread for good. Here the first
+    thread in applies the limit, the last one out restores the pool.
+    """
+
+    def __init__(self, user_api):
+        self.user_api = user_api
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._limiter = None
+
+    @contextmanager
+    def hold(self):
+        with self._lock:
+            if self._holders == 0:
+                self._limiter = _threadpool_controller().limit(
+                    limits=1, user_api=self.user_api
+                )
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+
+_ONE_BLAS_THREAD = _SharedLimit("blas")
+_ONE_OPENMP_THREAD = _SharedLimit("openmp")
+
+
 def one_openmp_thread():
     """Context running scikit-learn's OpenMP code (KMeans starts) on one thread.
 
     Its OpenMP workers busy-wait after each parallel region; beside skmix's
     kernels on a loaded 2-core machine a default OpenSetGMMDetector fit took
     10.7-27 s instead of 3.6 s. KMeans's labels do not depend on its thread
-    count, so results are unchanged.
+    count, so results are unchanged. Safe to enter from several threads.
     """
-    return _threadpool_controller().limit(limits=1, user_api="openmp")
+    return _ONE_OPENMP_THREAD.hold()
 
 
 def is_cupy_array(X):
