@@ -108,7 +108,14 @@ def test_parallel_fits_equal_sequential_fits():
     common = dict(n_components=range(1, 4), covariance_types=["EEE", "VEI", "EVE"])
     sequential = GaussianMixtureSelector(**common).fit(IRIS)
     parallel = GaussianMixtureSelector(**common, n_jobs=2).fit(IRIS)
-    pd.testing.assert_frame_equal(sequential.results_, parallel.results_)
+    # Worker processes may round the last bits differently (their BLAS and
+    # LAPACK threads), which can break exact ties in the rank.
+    pd.testing.assert_frame_equal(
+        sequential.results_.drop(columns="rank"),
+        parallel.results_.drop(columns="rank"),
+        rtol=1e-9,
+    )
+    assert sequential.best_params_ == parallel.best_params_
 
 
 def test_verbose_prints_a_line_per_candidate(capsys):
