@@ -4,7 +4,7 @@
 ## Run from the repository root:
 ##     Rscript tests/data/mclust/make_reference.R            # regenerate everything
 ##     Rscript tests/data/mclust/make_reference.R hc me       # only some parts
-## Parts: data hc me bic noise lrt timing
+## Parts: data hc me bic noise lrt timing prior
 ##
 ## Requires R with the CRAN package 'mclust' (generated with R 4.2.2, mclust 6.0.0;
 ## Debian packages r-base-core, r-cran-mclust).  No other package is needed: JSON is
@@ -28,7 +28,7 @@ outdir <- file.path("tests", "data", "mclust")
 if (!dir.exists(outdir)) stop("run from the repository root (", outdir, " not found)")
 
 args <- commandArgs(trailingOnly = TRUE)
-parts <- if (length(args)) args else c("data", "hc", "me", "bic", "noise", "lrt", "timing")
+parts <- if (length(args)) args else c("data", "hc", "me", "bic", "noise", "lrt", "timing", "prior")
 
 ## ---------------------------------------------------------------- JSON writer
 fmtnum <- function(x) {
@@ -464,4 +464,84 @@ if ("timing" %in% parts) {
     modelName = fit$modelName, G = fit$G, bic = fit$bic, loglik = fit$loglik,
     ari_vs_truth = adjustedRandIndex(fit$classification, lab)
   ), "timing.json")
+}
+
+## ---------------------------------------------------------------- (h) prior
+## mclust's conjugate prior (Fraley & Raftery 2007, J. Classification 24):
+## priorControl() = defaultPrior(data, G, modelName), evaluated by every
+## me*/mstep*/mvn* call on the data it is given.  Mclust/mclustBIC drop EVE,
+## VEE, VVE and EVV when a prior is given, so only the other ten (and E, V in
+## 1-D) are fitted here.  With G = 1, mclustBIC uses mvn() (mvnXII, mvnXXI,
+## mvnXXX, mvnX), not me().  loglik is the log-likelihood at the MAP
+## estimate (the Fortran me*p routines return the log prior separately, and
+## the R code does not use it); bic() is 2 loglik - df log n as without prior.
+if ("prior" %in% parts) {
+  models10 <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
+  prior_record <- function(pp) {
+    list(shrinkage = pp$shrinkage, mean = I(unname(as.vector(pp$mean))), dof = pp$dof,
+         scale = if (length(pp$scale) > 1) unname(as.matrix(pp$scale)) else unname(pp$scale))
+  }
+  out <- list()
+  cases <- list(list(ds = "iris", G = 3), list(ds = "banknote", G = 2))
+  for (cs in cases) {
+    X <- datasets[[cs$ds]]
+    init <- hclass(hc(X, modelName = "VVV", use = "SVD"), cs$G)[, 1]
+    z0 <- unmap(init)
+    for (model in models10) {
+      fit <- withCallingHandlers(
+        me(modelName = model, data = X, z = z0, prior = priorControl(), control = tight, warn = TRUE),
+        warning = function(w) invokeRestart("muffleWarning"))
+      rec <- fit_record(fit, X, model, cs$G, cs$ds, init)
+      rec$prior <- prior_record(defaultPrior(X, cs$G, model))
+      out[[length(out) + 1]] <- rec
+    }
+  }
+  for (model in c("E", "V")) {
+    G <- 2
+    init <- mclust:::qclass(waiting, G)
+    fit <- me(modelName = model, data = waiting, z = unmap(init), prior = priorControl(),
+              control = tight, warn = TRUE)
+    rec <- fit_record(fit, matrix(waiting), model, G, "waiting", init)
+    rec$init_method <- "mclust:::qclass(waiting, 2)"
+    rec$prior <- prior_record(defaultPrior(waiting, G, model))
+    out[[length(out) + 1]] <- rec
+  }
+  selected <- list()
+  for (nm in c("iris", "faithful")) {
+    X <- datasets[[nm]]
+    fit <- withCallingHandlers(
+      Mclust(X, prior = priorControl(), verbose = FALSE),
+      warning = function(w) invokeRestart("muffleWarning"))
+    B <- fit$BIC
+    tab <- lapply(colnames(B), function(m) I(as.vector(B[, m])))
+    names(tab) <- colnames(B)
+    rc <- attr(B, "returnCodes")
+    rct <- lapply(colnames(rc), function(m) I(as.integer(rc[, m])))
+    names(rct) <- colnames(rc)
+    selected[[nm]] <- list(
+      n = nrow(X), d = ncol(X), G_values = I(as.integer(rownames(B))),
+      modelNames = I(colnames(B)), BIC = tab, returnCodes = rct,
+      modelName = fit$modelName, G = fit$G, bic = fit$bic, loglik = fit$loglik, df = fit$df,
+      pro = I(as.vector(fit$parameters$pro)),
+      mean = unname(t(matrix(fit$parameters$mean, nrow = ncol(X)))),
+      sigma = unname(aperm(fit$parameters$variance$sigma, c(3, 1, 2))),
+      classification = I(as.integer(fit$classification))
+    )
+  }
+  write_json(c(list(
+    provenance = provenance,
+    description = paste(
+      "MAP estimation under mclust's conjugate prior.  fits: me(modelName, X, z0, prior = priorControl(),",
+      "control = emControl(tol = c(1e-12, 1e-12), itmax = c(1e5, 1e5))) from the same z0 as me_reference.json",
+      "(hc VVV/SVD partition; qclass for 1-D waiting), for the 10 models mclust offers with a prior (not EVE, VEE,",
+      "VVE, EVV) on iris (G = 3) and banknote (G = 2), and E, V on waiting (G = 2).  prior: defaultPrior(X, G, model)",
+      "as me() evaluates it (shrinkage, mean, dof, scale: a number for spherical/diagonal/1-D models, a d x d matrix",
+      "otherwise).  loglik: the log-likelihood (not the log posterior) at the MAP estimate, as the me*p Fortran",
+      "returns it; bic = 2 loglik - df log n, df = nMclustParams (as without prior).  Other fields as in",
+      "me_reference.json.  selected: Mclust(X, prior = priorControl()) on iris and faithful: the BIC table (models",
+      "without EVE, VEE, VVE, EVV; G = 1 fitted by mvn with defaultPrior(X, 1, 'XII'/'XXI'/'XXX')), returnCodes,",
+      "the chosen model, G, bic, loglik, df and parameters (mean G x d, sigma G x d x d), classification 1-based."),
+    control = list(tol = I(tight$tol), itmax = I(tight$itmax), eps = tight$eps),
+    fits = out
+  ), list(selected = selected)), "prior_reference.json")
 }
