@@ -5,6 +5,7 @@
 - :mod:`._components`: a mixture's components, the M-step, and the one way to
   score rows against a stack of components;
 - :mod:`._criteria`: information criteria and classification entropy;
+- :mod:`._prior`: mclust's conjugate prior and the MAP M-step;
 - :mod:`._degeneracy`: when a fitted mixture is degenerate;
 - :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts);
 - :mod:`._starts`: k-means starts under one thread policy, mclust's
@@ -45,6 +46,14 @@ from ._criteria import (
 from ._degeneracy import degeneracy, points_needed
 from ._em import EMDriver, EMRun, Squarem
 from ._mclust_covariance import MCLUST_MODEL_NAMES, MCLUST_UNIVARIATE_NAMES
+from ._prior import (
+    NO_PRIOR_STRUCTURES,
+    ConjugatePrior,
+    DataMoments,
+    default_prior,
+    map_estimate,
+    resolve_prior,
+)
 from ._rows import (
     as_rows,
     check_dask_samples,
@@ -65,11 +74,14 @@ from ._starts import (
 __all__ = [
     "COVARIANCE_TYPES",
     "ComponentScorer",
+    "ConjugatePrior",
+    "DataMoments",
     "CovarianceModel",
     "EMDriver",
     "EMRun",
     "MCLUST_MODEL_NAMES",
     "MCLUST_UNIVARIATE_NAMES",
+    "NO_PRIOR_STRUCTURES",
     "GaussianComponents",
     "HC_SUBSET_SIZE",
     "Squarem",
@@ -91,11 +103,13 @@ __all__ = [
     "classification_entropy",
     "components_from_responsibilities",
     "covariance_model_names",
+    "default_prior",
     "degeneracy",
     "get_covariance_model",
     "group_logsumexp",
     "icl",
     "m_step",
+    "map_estimate",
     "map_classification_penalty",
     "masked_posteriors",
     "n_mixture_parameters",
@@ -103,6 +117,7 @@ __all__ = [
     "register_covariance_model",
     "quantile_classes",
     "relative_entropy",
+    "resolve_prior",
     "sabic",
     "stack_scorers",
 ]

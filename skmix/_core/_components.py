@@ -17,6 +17,7 @@ from scipy.special import logsumexp
 
 from .._math import e_step_statistics, responsibility_statistics
 from ._covariance import get_covariance_model
+from ._prior import map_estimate
 
 #: Added to the component counts before dividing, as scikit-learn does.
 _COUNT_FLOOR = 10 * np.finfo(np.float64).eps
@@ -192,8 +193,9 @@ def n_mixture_parameters(covariance_type, n_components, n_features):
     )
 
 
-def m_step(stats, covariance_type, reg_covar, previous=None):
-    """Maximum-likelihood components from sufficient statistics.
+def m_step(stats, covariance_type, reg_covar, previous=None, prior=None):
+    """Maximum-likelihood (or, with a `prior`, MAP) components from
+    sufficient statistics.
 
     Mirrors scikit-learn: ``10 * eps`` added to the counts, `reg_covar` on the
     covariance diagonals.
@@ -207,6 +209,10 @@ def m_step(stats, covariance_type, reg_covar, previous=None):
         The components being updated (a warm start for iterative structures).
         If they have a noise component, the statistics' last column is its
         and gives its new weight.
+    prior : ConjugatePrior or None, default=None
+        mclust's conjugate prior: means and covariances at the posterior
+        mode (:func:`~skmix._core._prior.map_estimate`); weights stay the
+        counts' shares, as in mclust.
 
     Returns
     -------
@@ -229,10 +235,13 @@ def m_step(stats, covariance_type, reg_covar, previous=None):
         )
     else:
         scatter = stats.sum_xx - nk[:, None] * offset**2
-    covariances = model.estimate(
-        scatter, nk, reg_covar,
-        None if previous is None else previous.covariances,
-    )  # fmt: skip
+    last = None if previous is None else previous.covariances
+    if prior is None:
+        covariances = model.estimate(scatter, nk, reg_covar, last)
+    else:
+        means, covariances = map_estimate(
+            model, means, scatter, nk, reg_covar, prior, last
+        )
     weights = nk / nk.sum()
     if noise is not None:
         weights = weights * (1.0 - noise.weight)
@@ -243,12 +252,13 @@ def m_step(stats, covariance_type, reg_covar, previous=None):
 
 
 def components_from_responsibilities(backend, X, resp, covariance_type, reg_covar,
-                                     shift):  # fmt: skip
-    """Maximum-likelihood components for given responsibilities (starts,
-    labelled rows), with moments taken about `shift` (n_components, n_features)."""
+                                     shift, prior=None):  # fmt: skip
+    """Maximum-likelihood (or MAP, with a `prior`) components for given
+    responsibilities (starts, labelled rows), with moments taken about
+    `shift` (n_components, n_features)."""
     model = get_covariance_model(covariance_type)
     statistics = responsibility_statistics(backend, X, resp, shift, model.full_moments)
-    return m_step(statistics, model, reg_covar)
+    return m_step(statistics, model, reg_covar, prior=prior)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from scipy import linalg
 from scipy.linalg import lapack
 
 from ..utils import check_param_array
+from ._prior import MapRule
 
 ILL_DEFINED_COVARIANCE = (
     "Fitting the mixture model failed because some components have ill-defined "
@@ -127,6 +128,10 @@ class CovarianceModel(ABC):
     kernel_form = "full"
     shared = False
     fixed_at_zero = False
+    #: 'spherical', 'diagonal', 'general' or 'univariate': the shape of
+    #: mclust's default prior scale and the single-component MAP fit
+    #: (:mod:`._prior`); None if mclust offers no conjugate prior.
+    prior_family = None
 
     # -------------------------------------------------------------- shapes
     @abstractmethod
@@ -157,6 +162,13 @@ class CovarianceModel(ABC):
             The covariances of the last M-step (same shape as the result): a
             warm start for structures whose M-step iterates.
         """
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        """How the M-step under mclust's conjugate prior is this structure's
+        ML M-step (:class:`~skmix._core._prior.MapRule`): where the prior
+        scale enters and the pseudo-counts that make the denominators
+        mclust's (``[kappa > 0]`` below is 1 with a positive shrinkage)."""
+        raise ValueError(f"covariance_type {self.name!r} has no conjugate prior.")
 
     # ------------------------------------------------------ factorisations
     @abstractmethod
@@ -262,6 +274,7 @@ class FullCovariance(CovarianceModel):
 
     name = "full"
     aliases = ("VVV",)
+    prior_family = "general"
 
     def shape(self, n_components, n_features):
         return (n_components, n_features, n_features)
@@ -271,6 +284,10 @@ class FullCovariance(CovarianceModel):
 
     def estimate(self, scatter, nk, reg_covar, previous=None):
         return scatter / nk[:, None, None] + ridge_matrix(reg_covar, scatter.shape[1])
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # mevvvp: (Lambda + S_k) / (nu + n_k + d + 2).
+        return MapRule("each", dof + n_features + 2.0)
 
     def precision_cholesky(self, covariances):
         return _cholesky_of_inverse(covariances)
@@ -301,6 +318,7 @@ class TiedCovariance(CovarianceModel):
     name = "tied"
     aliases = ("EEE",)
     shared = True
+    prior_family = "general"
 
     def shape(self, n_components, n_features):
         return (n_features, n_features)
@@ -311,6 +329,11 @@ class TiedCovariance(CovarianceModel):
     def estimate(self, scatter, nk, reg_covar, previous=None):
         pooled = scatter.sum(axis=0) / nk.sum()
         return pooled + ridge_matrix(reg_covar, scatter.shape[1])
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meeeep: (Lambda + sum_k S_k) / (nu + d + 1 + G [kappa > 0] + n).
+        pseudo = (dof + n_features + 1.0) / n_components + float(shrinkage > 0)
+        return MapRule("pooled", pseudo)
 
     def precision_cholesky(self, covariances):
         return _cholesky_of_inverse(covariances[None])[0]
@@ -376,6 +399,7 @@ class DiagCovariance(_DiagonalFamily):
 
     name = "diag"
     aliases = ("VVI",)
+    prior_family = "diagonal"
 
     def shape(self, n_components, n_features):
         return (n_components, n_features)
@@ -385,6 +409,10 @@ class DiagCovariance(_DiagonalFamily):
 
     def estimate(self, scatter, nk, reg_covar, previous=None):
         return scatter / nk[:, None] + reg_covar
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # mevvip: (s2 + diag S_k) / (n_k + nu + 2 + [kappa > 0]).
+        return MapRule("each", dof + 2.0 + float(shrinkage > 0))
 
     def kernel_precisions(self, precisions_chol, n_components, n_features):
         return precisions_chol
@@ -396,6 +424,7 @@ class SphericalCovariance(_DiagonalFamily):
 
     name = "spherical"
     aliases = ("VII",)
+    prior_family = "spherical"
 
     def shape(self, n_components, n_features):
         return (n_components,)
@@ -405,6 +434,10 @@ class SphericalCovariance(_DiagonalFamily):
 
     def estimate(self, scatter, nk, reg_covar, previous=None):
         return (scatter / nk[:, None] + reg_covar).mean(axis=1)
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meviip: (s2 + tr S_k) / (nu + n_k d + 2 + d [kappa > 0]).
+        return MapRule("trace", (dof + 2.0) / n_features + float(shrinkage > 0))
 
     def kernel_precisions(self, precisions_chol, n_components, n_features):
         return np.repeat(precisions_chol[:, None], n_features, axis=1)

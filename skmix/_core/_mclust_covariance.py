@@ -35,6 +35,7 @@ from ._covariance import (
     register_covariance_model,
     ridge_matrix,
 )
+from ._prior import MapRule
 
 #: mclust's multivariate structures, in mclust's order.
 MCLUST_MODEL_NAMES = (
@@ -187,6 +188,7 @@ class _MclustStructure:
     aliases = ()
     shared = False
     univariate = False
+    prior_family = None  # EVE, VEE, VVE, EVV: mclust has no prior for them
 
     def estimate(self, scatter, nk, reg_covar, previous=None):
         n_features = scatter.shape[1]
@@ -242,9 +244,16 @@ class EII(_DiagonalStructure):
     """One variance for all features and components: ``lambda I``."""
 
     name = "EII"
+    prior_family = "spherical"
 
     def n_parameters(self, n_components, n_features):
         return 1
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meeiip: sum_k tr S_k / (nu + (n + G) d + 2), without the prior
+        # scale (mclust 6.0.0 leaves it out of the EII M-step; its VII, E and
+        # single-component fits add it).
+        return MapRule(None, 1.0 + (dof + 2.0) / (n_features * n_components))
 
     def constrained(self, scatter, nk, previous):
         variance = scatter.sum() / (nk.sum() * scatter.shape[1])
@@ -256,9 +265,16 @@ class EEI(_DiagonalStructure):
     """One diagonal covariance for all components: ``lambda A``."""
 
     name = "EEI"
+    prior_family = "diagonal"
 
     def n_parameters(self, n_components, n_features):
         return n_features
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meeeip: (s2 + sum_k diag S_k) / (nu + 1 + [kappa > 0] + n), and
+        # the means are not shrunk (mclust 6.0.0's EEI M-step keeps xbar_k).
+        pseudo = (dof + 1.0 + float(shrinkage > 0)) / n_components
+        return MapRule("pooled", pseudo, shrinks_means=False)
 
     def constrained(self, scatter, nk, previous):
         return np.broadcast_to(scatter.sum(axis=0) / nk.sum(), scatter.shape).copy()
@@ -269,9 +285,15 @@ class VEI(_DiagonalStructure):
     """Diagonal, variable volume, equal shape: ``lambda_k A`` (iterative)."""
 
     name = "VEI"
+    prior_family = "diagonal"
 
     def n_parameters(self, n_components, n_features):
         return n_components + n_features - 1
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meveip: lambda_k = sum_j (S_k + s2)_jj / a_j / (d n_k + nu + 2 +
+        # [kappa > 0]), a from sum_k (S_k + s2) / lambda_k.
+        return MapRule("each", (dof + 2.0 + float(shrinkage > 0)) / n_features)
 
     def constrained(self, scatter, nk, previous):
         volumes = None if previous is None else geometric_mean(previous)
@@ -284,9 +306,16 @@ class EVI(_DiagonalStructure):
     """Diagonal, equal volume, variable shape: ``lambda A_k``."""
 
     name = "EVI"
+    prior_family = "diagonal"
 
     def n_parameters(self, n_components, n_features):
         return 1 + n_components * (n_features - 1)
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meevip: lambda = sum_k |B_k|^(1/d) / (nu + 1 + n + [kappa > 0]),
+        # B_k = s2 + diag S_k.
+        pseudo = (dof + 1.0 + float(shrinkage > 0)) / n_components
+        return MapRule("each", pseudo)
 
     def constrained(self, scatter, nk, previous):
         volumes = geometric_mean(scatter)
@@ -340,9 +369,16 @@ class EEV(_GeneralStructure):
     """Equal volume and shape, variable orientation: ``lambda D_k A D_k^T``."""
 
     name = "EEV"
+    prior_family = "general"
 
     def n_parameters(self, n_components, n_features):
         return n_features + n_components * n_features * (n_features - 1) // 2
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # meeevp: eigenvalues of Lambda + S_k summed over k, divided by
+        # (nu + d + 1 + [kappa > 0] + n).
+        pseudo = (dof + n_features + 1.0 + float(shrinkage > 0)) / n_components
+        return MapRule("each", pseudo)
 
     def constrained(self, scatter, nk, previous):
         eigenvalues, orientations = sorted_eigen(scatter)
@@ -356,6 +392,12 @@ class VEV(_GeneralStructure):
     (iterative)."""
 
     name = "VEV"
+    prior_family = "general"
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # mevevp: the ML iteration on the eigenvalues of Lambda + S_k; its
+        # volumes keep the ML denominators d n_k (mclust 6.0.0 enters no dof).
+        return MapRule("each", 0.0)
 
     def n_parameters(self, n_components, n_features):
         return (
@@ -394,6 +436,11 @@ class EqualVariance(EII):
 
     name = "E"
     univariate = True
+    prior_family = "univariate"
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # me1ep: (s2 + sum_k S_k) / (nu + n + G + 2).
+        return MapRule("pooled", 1.0 + (dof + 2.0) / n_components)
 
 
 @register_covariance_model
@@ -402,6 +449,11 @@ class VariableVariance(_MclustStructure, DiagCovariance):
 
     name = "V"
     univariate = True
+    prior_family = "univariate"
+
+    def map_rule(self, n_components, n_features, dof, shrinkage):
+        # me1vp: (s2 + S_k) / (nu + n_k + 3).
+        return MapRule("each", dof + 3.0)
 
     def constrained(self, scatter, nk, previous):
         return scatter / nk[:, None]

@@ -10,6 +10,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import is_cupy_array, resolve_backend
 from .._core import (
+    ComponentScorer,
+    DataMoments,
     EMDriver,
     GaussianComponents,
     UniformNoise,
@@ -25,10 +27,12 @@ from .._core import (
     kmeans_labels,
     kmeans_plusplus_indices,
     m_step,
+    resolve_prior,
     rowwise,
     training_rows,
 )
 from .._core._noise import hypervolume_region, is_noise_mask, noise_start_rows
+from .._core._prior import check_prior_spec, prior_family
 from .._core._rows import INIT_SAMPLE_SIZE
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
@@ -39,6 +43,10 @@ from ..utils import (
     check_param_option,
     record_input_features,
 )
+
+#: Effective points at or below which a component is empty (mclust's
+#: threshold in its MAP EM, ``sqrt(.Machine$double.eps)``).
+_EMPTY_COMPONENT = float(np.sqrt(np.finfo(np.float64).eps))
 
 CONVERGENCE_RULES = ("absolute", "relative")
 RIDGE_SCALES = ("absolute", "variance")
@@ -58,6 +66,25 @@ def _check_weights(weights, n_components):
             f"sum(weights_init) = {weights.sum():.5f}."
         )
     return weights
+
+
+def _data_moments(rows, backend):
+    """Row count, mean and covariance of the training rows (for mclust's
+    default prior), from one E-step of a single component whose
+    responsibilities are all one: the same pass on every row source."""
+    X = rows.X
+    centre, spread = X.mean(axis=0), X.std(axis=0)
+    if is_dask_array(X):
+        import dask
+
+        centre, spread = dask.compute(centre, spread)
+    centre, spread = (np.asarray(backend.to_numpy(a), dtype=np.float64)
+                      for a in (centre, spread))  # fmt: skip
+    spread = np.where(spread > 0, spread, 1.0)
+    scorer = ComponentScorer(np.zeros(1), centre[None], np.diag(1.0 / spread)[None])
+    with backend.compute_context():
+        statistics = rows.e_step_statistics(backend, scorer, centre[None])
+    return DataMoments.from_statistics(statistics)
 
 
 def _initial_responsibilities(X, n_components, init_params, random_state):
@@ -122,6 +149,24 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         the ridge follows each feature's scale (a feature of variance 1e-5
         is not swamped by a ridge of 1e-6) and rescaling a feature rescales
         the fit.
+    prior : None, 'default' or dict, default=None
+        mclust's conjugate prior (Fraley & Raftery 2007): EM then finds the
+        posterior mode (MAP) instead of the maximum-likelihood estimate,
+        which keeps covariances finite where ML collapses (a component on
+        repeated values, too few points for its structure). None: no prior
+        (scikit-learn). 'default': mclust's ``priorControl()``, i.e.
+        ``defaultPrior`` computed from the training data, ``n_components``
+        and the structure: shrinkage 0.01 towards the data mean, ``dof =
+        n_features + 2`` (3 for one feature), scale ``(1/G)^(2/d)`` times
+        the data covariance (general structures) or the mean of its
+        variances (spherical and diagonal ones; ``var / G^2`` for one
+        feature). A dict with any of 'shrinkage', 'mean', 'dof' and 'scale'
+        (mclust's names; a number as scale for spherical, diagonal and
+        one-feature structures, a (n_features, n_features) positive-definite
+        matrix otherwise) overrides those defaults; a ``prior_`` of another
+        fit is accepted too. EVE, VEE, VVE and EVV have no prior in mclust
+        and raise. ``score``, ``bic`` and ``aic`` stay the log-likelihood at
+        the MAP estimate, as mclust's BIC does (see :doc:`/mclust`).
     max_iter : int, default=100
         Number of EM iterations per initialisation.
     n_init : int, default=1
@@ -182,6 +227,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Upper Cholesky factors ``U`` with ``U U^T = precision``.
     reg_covar_ : float or ndarray of shape (n_features,)
         The ridge the fit added (per feature with ``reg_covar_scale='variance'``).
+    prior_ : ConjugatePrior or None
+        The prior's hyperparameters as used (shrinkage, mean, dof, scale),
+        None without ``prior``. :meth:`partial_fit` keeps the first batch's.
     converged_ : bool
         Whether the best initialisation converged.
     n_iter_ : int
@@ -227,6 +275,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         convergence="absolute",
         reg_covar=1e-6,
         reg_covar_scale="absolute",
+        prior=None,
         max_iter=100,
         n_init=1,
         init_params="kmeans",
@@ -247,6 +296,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.convergence = convergence
         self.reg_covar = reg_covar
         self.reg_covar_scale = reg_covar_scale
+        self.prior = prior
         self.max_iter = max_iter
         self.n_init = n_init
         self.init_params = init_params
@@ -280,6 +330,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             check_param_float(self.hypervolume, "hypervolume", 0.0, None, "neither")
         if not (is_noise_mask(self.noise) or isinstance(self.noise, bool)):
             check_param_float(self.noise, "noise", 0.0, 1.0, "neither")
+        check_prior_spec(self.prior)
+        if self.prior is not None:  # EVE, VEE, VVE, EVV have none
+            prior_family(get_covariance_model(self.covariance_type))
 
     def _checked_initial_values(self, n_features):
         """Validated copies of the user's initial parameters (None if unset)."""
@@ -360,8 +413,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             variances = variances.compute()
         return self.reg_covar * np.asarray(backend.to_numpy(variances), np.float64)
 
+    def _resolve_prior(self, rows, backend):
+        """The fit's ConjugatePrior from the training rows (None without)."""
+        if self.prior is None:
+            return None
+        return resolve_prior(
+            self.prior, get_covariance_model(self.covariance_type),
+            self.n_components, _data_moments(rows, backend),
+        )  # fmt: skip
+
     def _initial_components(self, rows, backend, random_state, initial_values,
-                            ridge):  # fmt: skip
+                            ridge, prior=None):  # fmt: skip
         weights_init, means_init, precisions_init = initial_values
         model = get_covariance_model(self.covariance_type)
         # All the rows in memory; on Dask, rows drawn across all blocks.
@@ -380,7 +442,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             centre = np.asarray(backend.to_numpy(X.mean(axis=0)), dtype=np.float64)
             components = components_from_responsibilities(
                 backend, X, resp, model, ridge,
-                np.tile(centre, (self.n_components, 1)),
+                np.tile(centre, (self.n_components, 1)), prior,
             )  # fmt: skip
             weights, means = components.weights, components.means
         if weights_init is not None:
@@ -399,7 +461,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             components, weights=components.weights * (1.0 - noise.weight), noise=noise
         )
 
-    def _em_step(self, rows, backend, ridge):
+    def _em_step(self, rows, backend, ridge, prior=None):
         """One EM step on `rows`: components -> (next components, mean
         log-likelihood at the given ones, their statistics)."""
 
@@ -408,12 +470,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 backend, components.scorer(), components.shift()
             )
             return (
-                m_step(statistics, components.covariance, ridge, previous=components),
+                m_step(statistics, components.covariance, ridge, components, prior),
                 statistics.mean_log_likelihood,
                 statistics,
             )
 
         return step
+
+    @staticmethod
+    def _degeneracy(components, n_samples, ridge, prior):
+        """Why the fitted components are degenerate ('' if they are not).
+
+        Under a prior, few points do not make a covariance singular, so only
+        an empty component (mclust: "mixing proportion fell below
+        threshold", sum of posteriors at most sqrt(eps)) and the
+        conditioning checks apply."""
+        counts = components.weights * n_samples
+        if prior is None:
+            return degeneracy(components, counts, ridge)
+        if counts.min() <= _EMPTY_COMPONENT:
+            return (
+                f"a component is empty ({counts.min():.3g} effective points); "
+                "the mixture has fewer components than asked"
+            )
+        return degeneracy(components, np.full_like(counts, np.inf), ridge)
 
     def _fitted_components(self):
         """The fitted parameters as float64 components."""
@@ -515,10 +595,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self._check_continuation(rows)
         random_state = check_random_state(self.random_state)
         ridge = self._ridge(rows, backend)
+        prior = self._resolve_prior(rows, backend)
         if do_init:  # drawn lazily, one per start, as scikit-learn does
             starts = (
                 self._initial_components(
-                    rows, backend, random_state, initial_values, ridge
+                    rows, backend, random_state, initial_values, ridge, prior
                 )
                 for _ in range(self.n_init)
             )
@@ -529,10 +610,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         driver = self._driver()
         with backend.compute_context():
             best = driver.best_of(
-                starts, self._em_step(rows, backend, ridge), lower_bound
+                starts, self._em_step(rows, backend, ridge, prior), lower_bound
             )
         driver.warn_if_not_converged(best)
-        reason = degeneracy(best.state, best.state.weights * rows.shape[0], ridge)
+        reason = self._degeneracy(best.state, rows.shape[0], ridge, prior)
         if reason:
             warnings.warn(
                 f"The fitted mixture is degenerate: {reason}. Its likelihood "
@@ -543,6 +624,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         self._set_fitted(best.state, rows.X.dtype, backend)
         self.reg_covar_ = ridge
+        self.prior_ = prior
         record_input_features(self, X)
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
@@ -579,12 +661,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if first_call:
             rows = self._training_rows(X, backend)
             ridge = self._ridge(rows, backend)
+            prior = self._resolve_prior(rows, backend)
             components = self._initial_components(
                 rows,
                 backend,
                 check_random_state(self.random_state),
                 self._checked_initial_values(rows.shape[1]),
                 ridge,
+                prior,
             )
             previous_statistics, previous_bound, n_iter = None, -np.inf, 0
         else:
@@ -593,7 +677,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             rows = training_rows(X, backend)
             self._check_continuation(rows)
             components = self._fitted_components()
-            ridge = self.reg_covar_
+            ridge, prior = self.reg_covar_, self.prior_
             previous_statistics = self._statistics
             previous_bound, n_iter = self.lower_bound_, self.n_iter_
         with backend.compute_context():
@@ -603,12 +687,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         statistics = batch
         if previous_statistics is not None:
             statistics = previous_statistics + batch
-        components = m_step(
-            statistics, components.covariance, ridge, previous=components
-        )
+        components = m_step(statistics, components.covariance, ridge, components, prior)
 
         self._set_fitted(components, rows.X.dtype, backend)
         self.reg_covar_ = ridge
+        self.prior_ = prior
         if first_call:
             record_input_features(self, X)
         self.lower_bound_ = batch.mean_log_likelihood

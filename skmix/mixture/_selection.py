@@ -17,6 +17,8 @@ from .._backend import resolve_backend
 from .._core import (
     MCLUST_MODEL_NAMES,
     MCLUST_UNIVARIATE_NAMES,
+    NO_PRIOR_STRUCTURES,
+    DataMoments,
     aic,
     bic,
     components_from_responsibilities,
@@ -25,9 +27,11 @@ from .._core import (
     hierarchical_partitions,
     hierarchical_start_rows,
     icl,
+    resolve_prior,
     rowwise,
 )
 from .._core._noise import noise_start_rows
+from .._core._prior import check_prior_spec
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_fitted_input,
@@ -68,15 +72,42 @@ def _check_n_components(values):
     return sorted(set(int(v) for v in values))
 
 
-def _check_covariance_types(values, n_features):
-    if values is None:  # mclust's defaults
-        return list(MCLUST_UNIVARIATE_NAMES if n_features == 1 else MCLUST_MODEL_NAMES)
+def _check_covariance_types(values, n_features, prior=None):
+    if values is None:  # mclust's defaults, without EVE, VEE, VVE, EVV under a prior
+        names = MCLUST_UNIVARIATE_NAMES if n_features == 1 else MCLUST_MODEL_NAMES
+        if prior is not None:
+            names = [name for name in names if name not in NO_PRIOR_STRUCTURES]
+        return list(names)
     values = (values,) if isinstance(values, str) else tuple(values)
     if not values:
         raise ValueError("covariance_types must not be empty.")
     for value in values:
         check_param_option(value, "covariance_types", covariance_model_names())
+    if prior is not None:
+        without = [
+            value for value in values
+            if get_covariance_model(value).prior_family is None
+        ]  # fmt: skip
+        if without:
+            raise ValueError(
+                f"covariance_types {without} have no conjugate prior (mclust offers "
+                f"none for {', '.join(NO_PRIOR_STRUCTURES)}); leave them out or set "
+                "prior=None."
+            )
     return list(dict.fromkeys(values))
+
+
+def _describe_prior(prior):
+    """mclust's way of printing a prior: ``defaultPrior(shrinkage = 0.1)``."""
+    if isinstance(prior, str):
+        return "defaultPrior()"
+    if isinstance(prior, dict):
+        given = ", ".join(
+            f"{key} = {value:g}" if np.ndim(value) == 0 else f"{key} = [...]"
+            for key, value in prior.items() if value is not None
+        )  # fmt: skip
+        return f"defaultPrior({given})"
+    return repr(prior)
 
 
 def _failed_row(row, status, reason):
@@ -141,9 +172,14 @@ def _partition_start(start, n_components, model):
             f"The hierarchical start has fewer than {n_components} classes."
         )
     structure = get_covariance_model(model.covariance_type)
+    # Under a prior, the start is the MAP M-step with the prior of the rows
+    # clustered (mclust's mstep on its hierarchical subset).
+    prior = resolve_prior(
+        model.prior, structure, n_components, DataMoments.from_array(X_start)
+    )
     components = components_from_responsibilities(
         resolve_backend("numpy"), X_start, np.eye(n_components)[labels], structure,
-        model.reg_covar, np.tile(X_start.mean(axis=0), (n_components, 1)),
+        model.reg_covar, np.tile(X_start.mean(axis=0), (n_components, 1)), prior,
     )  # fmt: skip
     return dict(
         weights_init=components.weights,
@@ -194,6 +230,13 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         subset of 2000 rows for larger data), as mclust does. Otherwise any
         :class:`GaussianMixture` ``init_params``, with `n_init` starts.
     n_init : int, default=1
+    prior : None, 'default' or dict, default=None
+        mclust's conjugate prior for every candidate (see
+        :class:`GaussianMixture`), as ``Mclust(X, prior = priorControl())``:
+        each candidate's default prior is computed from X, its number of
+        components and its structure; EVE, VEE, VVE and EVV, which have no
+        prior, leave the default grid (and raise if listed). Criteria are
+        computed from the log-likelihood at the MAP estimate, as mclust's.
     noise, hypervolume
         A uniform noise component in every candidate (see
         :class:`GaussianMixture`); the noise start is chosen once and the
@@ -261,6 +304,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         max_iter=1000,
         init_params="hc",
         n_init=1,
+        prior=None,
         noise=False,
         hypervolume=None,
         random_state=None,
@@ -277,6 +321,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         self.max_iter = max_iter
         self.init_params = init_params
         self.n_init = n_init
+        self.prior = prior
         self.noise = noise
         self.hypervolume = hypervolume
         self.random_state = random_state
@@ -293,6 +338,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             reg_covar=self.reg_covar,
             max_iter=self.max_iter,
             n_init=self.n_init,
+            prior=self.prior,
             init_params="kmeans" if self.init_params == "hc" else self.init_params,
             random_state=self.random_state,
             backend=self.backend,
@@ -324,12 +370,18 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         check_param_option(self.init_params, "init_params", INIT_PARAMS)
         check_param_int(self.verbose, "verbose", 0)
         X_checked = check_samples(X, ensure_min_samples=2)
+        check_prior_spec(self.prior)
         covariance_types = _check_covariance_types(
-            self.covariance_types, X_checked.shape[1]
+            self.covariance_types, X_checked.shape[1], self.prior
         )
-        # Reject bad shared parameters (e.g. tol < 0) before the grid swallows
-        # them as per-candidate failures.
+        # Reject bad shared parameters (e.g. tol < 0, a prior of the wrong
+        # shape) before the grid swallows them as per-candidate failures.
         self._candidate()._check_parameters()
+        if self.prior is not None:
+            moments = DataMoments.from_array(X_checked)
+            for covariance_type in covariance_types:
+                resolve_prior(self.prior, get_covariance_model(covariance_type),
+                              grid[0], moments)  # fmt: skip
 
         X_host = np.asarray(X_checked, dtype=np.float64)
         noise = self._noise_rows(X_host)
@@ -448,6 +500,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             "",
             f"Best {self.criterion.upper()} values:",
         ]
+        if self.prior is not None:
+            lines.insert(2, f"Prior: {_describe_prior(self.prior)}")
         names = [f"{r.covariance_type},{r.n_components}" for r in ranked.itertuples()]
         width = max(12, *(len(n) + 2 for n in names))
         values = ranked[self.criterion].to_numpy()
