@@ -72,8 +72,11 @@ def structures_against_vvv(n_samples, n_features, n_components):
     for name in MCLUST_MODEL_NAMES:
         times[name] = seconds_per_iteration(
             lambda name=name, **kw: GaussianMixture(
-                n_components, covariance_type=name, init_params="random_from_data",
-                random_state=0, **kw,
+                n_components,
+                covariance_type=name,
+                init_params="random_from_data",
+                random_state=0,
+                **kw,
             ),  # fmt: skip
             X,
         )

@@ -188,7 +188,6 @@ class ChunkedRows(RowSource):
         return tuple(np.concatenate(output) for output in zip(*parts, strict=True))
 
 
-
 class DaskRows(RowSource):
     """A Dask array: block-wise tasks on the workers, lazy results."""
 
@@ -225,9 +224,7 @@ class DaskRows(RowSource):
             result = delayed(on_block)(block)
             shape = (n_rows,) if n_columns is None else (n_rows, n_columns)
             for i in range(n_outputs):
-                outputs[i].append(
-                    da.from_delayed(result[i], shape=shape, dtype=dtype)
-                )
+                outputs[i].append(da.from_delayed(result[i], shape=shape, dtype=dtype))
         return tuple(da.concatenate(parts) for parts in outputs)
 
     def e_step_statistics(self, backend, scorer, shift):
@@ -236,9 +233,7 @@ class DaskRows(RowSource):
         from dask import delayed
 
         # One graph key for the parameters, shared by every block's task.
-        parameters = delayed(
-            (scorer, np.asarray(shift, dtype=self.X.dtype)), pure=True
-        )
+        parameters = delayed((scorer, np.asarray(shift, dtype=self.X.dtype)), pure=True)
         blocks = self.X.to_delayed().ravel()
         parts = [
             delayed(_block_e_step)(block, backend.name, parameters) for block in blocks

@@ -118,8 +118,7 @@ def validate_time(time, shape, mask, default_time):
     if time is None:
         if default_time is None:
             raise ValueError(
-                "time is required: the model was fitted on individually "
-                "varying times."
+                "time is required: the model was fitted on individually varying times."
             )
         if isinstance(default_time, str):  # "arange"
             default_time = np.arange(shape[1], dtype=float)

@@ -248,9 +248,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         check_target_given(self, y)
         if X is not None:
             check_feature_names(X)
-        design = training_design(
-            X, y, time, self.gating_features, self.expert_features
-        )
+        design = training_design(X, y, time, self.gating_features, self.expert_features)
         data, scalar = design.data, design.scalar
         curve = Intercept() if scalar else resolve_curve(self.curve)
         random_effects = "none" if scalar else self.random_effects
