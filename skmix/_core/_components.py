@@ -300,8 +300,12 @@ class ComponentScorer:
         """Component posteriors and ``log p(x)`` of each row, on X's device."""
         log_joint = self.log_joint(backend, X)
         log_norm = backend.kernels.logsumexp_rows(log_joint)
-        with np.errstate(under="ignore"):
-            return backend.xp.exp(log_joint - log_norm[:, None]), log_norm
+        with np.errstate(under="ignore", invalid="ignore"):
+            resp = backend.xp.exp(log_joint - log_norm[:, None])
+            # Renormalised: at log-densities far from zero (a feature constant
+            # in training that moves) the subtraction keeps too few digits
+            # for the rows to sum to one.
+            return resp / resp.sum(axis=1, keepdims=True), log_norm
 
     def group_log_density(self, backend, X):
         """``log sum_{k in c} w_k N(x | k)`` per owner ``c``, on the host."""
