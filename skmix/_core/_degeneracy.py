@@ -28,7 +28,7 @@ def points_needed(covariance_type, n_features):
     return 2 if "V" in letters else 1
 
 
-def degeneracy(components, counts, ridge):
+def degeneracy(components, counts, ridge, data_variances):
     """Why fitted components are degenerate ('' if they are not).
 
     Parameters
@@ -38,6 +38,10 @@ def degeneracy(components, counts, ridge):
         Effective points of each component (summed posteriors).
     ridge : float or ndarray of shape (n_features,)
         The ``reg_covar`` the fit added.
+    data_variances : ndarray of shape (n_features,)
+        Each feature's variance in the training data: a component at the
+        ridge in a feature the data spread over (well beyond the ridge) has
+        collapsed; in a feature constant in the data it has not.
 
     Returns
     -------
@@ -56,7 +60,9 @@ def degeneracy(components, counts, ridge):
         )
     full = components.full_covariances()
     ridge = np.broadcast_to(np.asarray(ridge, dtype=np.float64), (n_features,))
-    if ridge.max() > 0 and np.any(np.einsum("kqq->kq", full) <= 1.01 * ridge[None, :]):
+    spread = np.asarray(data_variances, dtype=np.float64) > 10 * ridge
+    at_floor = np.einsum("kqq->kq", full) <= 1.01 * ridge[None, :]
+    if ridge.max() > 0 and np.any(at_floor & spread[None, :]):
         return "a variance is at the regularisation floor reg_covar"
     eigenvalues = np.linalg.eigvalsh(full)
     if np.any(eigenvalues.min(axis=1) < np.finfo(np.float64).eps * eigenvalues.max(1)):

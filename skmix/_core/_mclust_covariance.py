@@ -139,45 +139,22 @@ def common_orientation(scatter, nk, equal_volume, orientation=None):
     the orthogonal matrices (an SVD each). They start from `orientation`
     (the last M-step's, as mclust carries it over) or the pooled scatter's.
     """
-    n_components, d, _ = scatter.shape
-    n = nk.sum()
-    largest_scatter = np.linalg.eigvalsh(scatter)[:, -1]
+    from ._mclust_kernels import common_orientation_loop
+
     if orientation is None:
         orientation = sorted_eigen(scatter.sum(axis=0))[1]
-    objective = np.inf
-    for _ in range(INNER_MAX_ITER):
-        spread = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
-        if equal_volume:
-            shapes = spread / geometric_mean(spread)[:, None]
-            eigenvalues = (geometric_mean(spread).sum() / n) * shapes
-        else:
-            eigenvalues = spread / nk[:, None]
-        inverse = 1.0 / eigenvalues
-        previous = objective
-        objective = float((spread * inverse).sum() + nk @ np.log(eigenvalues).sum(1))
-        if _converged(previous, objective):
-            break
-        # Step 1 bounds W_k by its largest eigenvalue, step 2 bounds B_k.
-        shifted = largest_scatter[:, None, None] * np.eye(d) - scatter
-        orientation = _nearest_orthogonal(
-            np.einsum("kij,jl,kl->il", shifted, orientation, inverse)
-        )
-        shifted = inverse.max(axis=1)[:, None] - inverse
-        orientation = _nearest_orthogonal(
-            np.einsum("kij,jl,kl->il", scatter, orientation, shifted)
-        )
+    if not (np.isfinite(scatter).all() and np.isfinite(orientation).all()):
+        return np.full_like(scatter, np.nan)  # reported as ill-defined
+    orientation, eigenvalues = common_orientation_loop(
+        np.ascontiguousarray(scatter), np.ascontiguousarray(nk, dtype=np.float64),
+        equal_volume, np.ascontiguousarray(orientation), INNER_TOL, INNER_MAX_ITER,
+    )  # fmt: skip
     return np.einsum("ij,kj,lj->kil", orientation, eigenvalues, orientation)
 
 
 def _orientation_of(covariances):
     """The common eigenvectors of a stack sharing its orientation, or None."""
     return None if covariances is None else sorted_eigen(covariances[0])[1]
-
-
-def _nearest_orthogonal(matrix):
-    """The orthogonal ``Q`` maximising ``tr(Q^T M)``: ``U V^T`` of ``M``'s SVD."""
-    u, _, vt = np.linalg.svd(matrix)
-    return u @ vt
 
 
 # ------------------------------------------------------------- structures

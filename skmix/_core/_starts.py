@@ -5,7 +5,6 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
 from .._backend import one_openmp_thread
-from ._hierarchical import hc_transform, hierarchical_labels, hierarchical_merges
 
 
 def kmeans_labels(X, n_clusters, random_state):
@@ -77,6 +76,9 @@ def hierarchical_partitions(X, n_components):
     dict
         ``{k: labels}`` with labels in ``0..k-1`` for each k.
     """
+    # Imported here: its Numba kernels would make every import pay for Numba.
+    from ._hierarchical import hc_transform, hierarchical_labels, hierarchical_merges
+
     X = np.asarray(X, dtype=np.float64)
     n_samples, n_features = X.shape
     if n_features == 1:

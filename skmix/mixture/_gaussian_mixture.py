@@ -403,15 +403,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         )
         return UniformNoise(float(noise_rows.mean()), log_volume, region), ~noise_rows
 
-    def _ridge(self, rows, backend):
-        """`reg_covar`, or with ``reg_covar_scale='variance'`` that fraction of
-        each feature's variance in `rows` (one value per feature)."""
-        if self.reg_covar_scale == "absolute":
-            return float(self.reg_covar)
+    @staticmethod
+    def _feature_variances(rows, backend):
         variances = rows.X.var(axis=0)
         if is_dask_array(variances):
             variances = variances.compute()
-        return self.reg_covar * np.asarray(backend.to_numpy(variances), np.float64)
+        return np.asarray(backend.to_numpy(variances), np.float64)
+
+    def _ridge(self, variances):
+        """`reg_covar`, or with ``reg_covar_scale='variance'`` that fraction of
+        each feature's variance (one value per feature)."""
+        if self.reg_covar_scale == "absolute":
+            return float(self.reg_covar)
+        return self.reg_covar * variances
 
     def _resolve_prior(self, rows, backend):
         """The fit's ConjugatePrior from the training rows (None without)."""
@@ -478,7 +482,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return step
 
     @staticmethod
-    def _degeneracy(components, n_samples, ridge, prior):
+    def _degeneracy(components, n_samples, ridge, prior, variances):
         """Why the fitted components are degenerate ('' if they are not).
 
         Under a prior, few points do not make a covariance singular, so only
@@ -487,13 +491,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         conditioning checks apply."""
         counts = components.weights * n_samples
         if prior is None:
-            return degeneracy(components, counts, ridge)
+            return degeneracy(components, counts, ridge, variances)
         if counts.min() <= _EMPTY_COMPONENT:
             return (
                 f"a component is empty ({counts.min():.3g} effective points); "
                 "the mixture has fewer components than asked"
             )
-        return degeneracy(components, np.full_like(counts, np.inf), ridge)
+        return degeneracy(components, np.full_like(counts, np.inf), ridge, variances)
 
     def _fitted_components(self):
         """The fitted parameters as float64 components."""
@@ -569,7 +573,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         self : GaussianMixture
         """
-        self.fit_predict(X, y)
+        self._fit(X)
         return self
 
     def fit_predict(self, X, y=None):
@@ -586,6 +590,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        rows, backend = self._fit(X)
+        if is_dask_array(X):
+            return self.predict(X)
+        labels = self._labels(self._weighted_log_prob(rows.X, backend), backend)
+        return labels if is_cupy_array(X) else backend.to_numpy(labels)
+
+    def _fit(self, X):
+        """EM on `X`; the validated rows and the backend."""
         self._check_parameters()
         backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
         rows = self._training_rows(X, backend)
@@ -594,7 +606,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if not do_init:
             self._check_continuation(rows)
         random_state = check_random_state(self.random_state)
-        ridge = self._ridge(rows, backend)
+        variances = self._feature_variances(rows, backend)
+        ridge = self._ridge(variances)
         prior = self._resolve_prior(rows, backend)
         if do_init:  # drawn lazily, one per start, as scikit-learn does
             starts = (
@@ -613,7 +626,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 starts, self._em_step(rows, backend, ridge, prior), lower_bound
             )
         driver.warn_if_not_converged(best)
-        reason = self._degeneracy(best.state, rows.shape[0], ridge, prior)
+        reason = self._degeneracy(best.state, rows.shape[0], ridge, prior, variances)
         if reason:
             warnings.warn(
                 f"The fitted mixture is degenerate: {reason}. Its likelihood "
@@ -631,10 +644,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = best.lower_bound
         self.lower_bounds_ = best.lower_bounds
         self._statistics = best.extras
-        if is_dask_array(X):
-            return self.predict(X)
-        labels = self._labels(self._weighted_log_prob(rows.X, backend), backend)
-        return labels if is_cupy_array(X) else backend.to_numpy(labels)
+        return rows, backend
 
     def partial_fit(self, X, y=None):
         """Update the model with one batch: one E-step on it, one M-step.
@@ -660,7 +670,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         first_call = not hasattr(self, "means_")
         if first_call:
             rows = self._training_rows(X, backend)
-            ridge = self._ridge(rows, backend)
+            ridge = self._ridge(self._feature_variances(rows, backend))
             prior = self._resolve_prior(rows, backend)
             components = self._initial_components(
                 rows,
@@ -711,6 +721,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         backend = resolve_backend(self.backend, X)
         on_gpu = is_cupy_array(X)
         X = backend.asarray(check_fitted_input(self, X))
+        if X.dtype.itemsize < self.means_.dtype.itemsize:
+            # Scored in the model's precision: float32 means of data far from
+            # zero would lose what float32 rows still resolve.
+            X = X.astype(self.means_.dtype)
         return X, backend, (lambda a: a) if on_gpu else backend.to_numpy
 
     @rowwise()

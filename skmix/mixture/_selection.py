@@ -118,7 +118,9 @@ def _failed_row(row, status, reason):
 
 
 def _evaluate(estimator, X, start, covariance_type, n_components):
-    """Fit one candidate; (its row of ``results_``, the fitted model or None)."""
+    """Fit one candidate: its row of ``results_``, the fitted model (None if
+    it failed) and its criteria (also for a degenerate fit, whose row has
+    NaN)."""
     row = dict(covariance_type=covariance_type, n_components=n_components)
     model = estimator.set_params(
         n_components=n_components, covariance_type=covariance_type
@@ -130,32 +132,37 @@ def _evaluate(estimator, X, start, covariance_type, n_components):
             warnings.simplefilter("always", DegenerateMixtureWarning)
             model.fit(X)
     except ValueError as error:
-        return _failed_row(row, "failed", str(error)), None
+        return _failed_row(row, "failed", str(error)), None, None
     degenerate = None
     for warning in caught:
         if issubclass(warning.category, DegenerateMixtureWarning):
             degenerate = str(warning.message)
         else:
             warnings.warn(warning.message, warning.category, stacklevel=2)
-    resp = model.predict_proba(X)
+    # Posteriors and log-likelihood from one pass over the rows.
+    backend = resolve_backend(model.backend_)
+    resp, log_norm = (
+        model._fitted_components()
+        .scorer()
+        .posteriors(backend, backend.asarray(X, dtype=model.means_.dtype))
+    )
+    resp = backend.to_numpy(resp)
     row.update(
-        log_likelihood=float(model.score_samples(X).sum()),
+        log_likelihood=float(backend.to_numpy(log_norm).sum()),
         n_parameters=model._n_parameters(),
         converged=bool(model.converged_),
         n_iter=int(model.n_iter_),
     )
-    if degenerate:
-        return _failed_row(row, "degenerate", degenerate), None
     log_likelihood, n_parameters = row["log_likelihood"], row["n_parameters"]
     n_samples = X.shape[0]
-    row.update(
+    criteria = dict(
         bic=bic(log_likelihood, n_parameters, n_samples),
         aic=aic(log_likelihood, n_parameters),
         icl=icl(log_likelihood, n_parameters, n_samples, resp),
-        status="fitted",
-        error="",
     )
-    return row, model
+    if degenerate:
+        return _failed_row(row, "degenerate", degenerate), model, criteria
+    return {**row, **criteria, "status": "fitted", "error": ""}, model, criteria
 
 
 def _partition_start(start, n_components, model):
@@ -397,25 +404,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         tasks = [(t, k) for t in covariance_types for k in grid]
         outcomes = self._fit_all(X_checked, start, tasks, noise)
 
-        rows = [row for row, _ in outcomes]
-        fitted = [(row[self.criterion], i) for i, (row, model) in enumerate(outcomes)
-                  if model is not None]  # fmt: skip
-        if not fitted:
-            raise ValueError(
-                f"No candidate mixture could be fitted; first error: {rows[0]['error']}"
-            )
-        best_value, best_index = min(fitted)
-        best = outcomes[best_index][1]
-        degenerate = [r for r in rows if r["status"] == "degenerate"]
-        if degenerate:
-            warnings.warn(
-                f"{len(degenerate)} degenerate candidate(s) were not selected, "
-                f"e.g. {degenerate[0]['covariance_type']} with "
-                f"{degenerate[0]['n_components']} components: "
-                f"{degenerate[0]['error']}. See results_.",
-                UserWarning,
-                stacklevel=2,
-            )
+        rows = [row for row, _, _ in outcomes]
+        best_value, best = self._select(outcomes)
         results = pd.DataFrame(rows, columns=_RESULT_COLUMNS)
         results["rank"] = (
             results[self.criterion].rank(method="min", na_option="keep").astype("Int64")
@@ -431,6 +421,42 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         self._training_labels = best.predict(X_checked)
         record_input_features(self, X)
         return self
+
+    def _select(self, outcomes):
+        """The best fitted candidate by the criterion: (value, model).
+
+        Degenerate candidates are passed over with a warning; if every
+        candidate that ran is degenerate, the best of them is kept, with a
+        warning saying so.
+        """
+        rows = [row for row, _, _ in outcomes]
+        status = [row["status"] for row in rows]
+        if "fitted" not in status and "degenerate" not in status:
+            raise ValueError(
+                f"No candidate mixture could be fitted; first error: {rows[0]['error']}"
+            )
+        usable = "fitted" if "fitted" in status else "degenerate"
+        value, index = min(
+            (criteria[self.criterion], i)
+            for i, (row, _, criteria) in enumerate(outcomes)
+            if row["status"] == usable
+        )
+        degenerate = [row for row in rows if row["status"] == "degenerate"]
+        if usable == "degenerate":
+            message = (
+                "Every candidate is degenerate; the best of them by "
+                f"{self.criterion} is kept: {degenerate[0]['error']}"
+            )
+        elif degenerate:
+            message = (
+                f"{len(degenerate)} degenerate candidate(s) were not selected, "
+                f"e.g. {degenerate[0]['covariance_type']} with "
+                f"{degenerate[0]['n_components']} components: "
+                f"{degenerate[0]['error']}. See results_."
+            )
+        if degenerate:
+            warnings.warn(message, UserWarning, stacklevel=3)
+        return value, outcomes[index][1]
 
     def _noise_rows(self, X):
         """The noise start shared by every candidate (None without noise)."""

@@ -79,3 +79,13 @@ def test_a_component_on_repeated_values_is_reported():
         GaussianMixture(1).fit(X)
     with pytest.warns(DegenerateMixtureWarning, match="effective points"):
         GaussianMixture(3, covariance_type="diag", random_state=0).fit(X[:8])
+
+
+def test_a_feature_constant_in_the_data_is_not_a_collapse():
+    """Its variance is the ridge in every component, as the data's is."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.standard_normal((300, 2)), np.zeros(300)]
+    X[:150, 0] += 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateMixtureWarning)
+        GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)

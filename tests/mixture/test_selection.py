@@ -125,6 +125,15 @@ def test_verbose_prints_a_line_per_candidate(capsys):
     assert lines[0].startswith("[1/4] EII, 1 components: BIC")
 
 
+def test_when_every_candidate_is_degenerate_the_best_is_kept_with_a_warning():
+    X = np.random.default_rng(0).standard_normal((8, 6))
+    with pytest.warns(UserWarning, match="Every candidate is degenerate"):
+        selector = GaussianMixtureSelector([2, 3], ["VVV"], reg_covar=1e-6).fit(X)
+    assert (selector.results_["status"] == "degenerate").all()
+    assert selector.best_params_["n_components"] in (2, 3)
+    assert np.isfinite(selector.best_criterion_)
+
+
 def test_degenerate_candidates_are_reported_not_selected():
     """A component sitting on repeated values: its variance is the ridge and
     its likelihood unbounded, so the fit is marked, not chosen."""
