@@ -19,6 +19,7 @@ SCRIPT = textwrap.dedent(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         from skmix._backend import _numba, _numpy
+        from skmix._core import _hierarchical, _mclust_kernels  # compiled too
     print([str(w.message) for w in caught if w.category is RuntimeWarning])
     A = np.random.default_rng(0).standard_normal((300, 4)) * 30
     print(np.abs(_numba.logsumexp_rows(A) - _numpy.logsumexp_rows(A)).max())

@@ -25,11 +25,12 @@ are (float32 or float64, C-contiguous).
 
 import functools
 import math
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import config, get_num_threads, njit
+
+from ._jit import cached_njit
 
 # Reassociation lets LLVM vectorise the reductions; no 'nnan'/'ninf', since a
 # zero mixture weight legitimately gives -inf log-weights.
@@ -208,27 +209,8 @@ def _normalise_block(lp, row_sum, m):
             lp[k, b] /= row_sum[b]
 
 
-def _cached_njit(func):
-    """``njit(cache=True)``, or no on-disk cache where no directory is writable.
-
-    Numba caches next to the module (``__pycache__``), else, for a read-only
-    install, in the user-wide cache directory (``$XDG_CACHE_HOME/numba`` or
-    ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides both. When none is
-    writable (a read-only install run by an account without a home),
-    ``cache=True`` raises at decoration, which would break the import.
-    """
-    options = {"nogil": True, "fastmath": _FASTMATH, "error_model": "numpy"}
-    try:
-        return njit(cache=True, **options)(func)
-    except RuntimeError as exc:  # Numba found no writable cache directory
-        warnings.warn(
-            f"skmix's Numba kernels cannot be cached ({exc}), so every process "
-            "compiles them again (seconds); set NUMBA_CACHE_DIR to a writable "
-            "directory.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return njit(**options)(func)
+#: The pass is compiled with the cache (see :func:`._jit.cached_njit`).
+_cached_njit = cached_njit(fastmath=_FASTMATH, error_model="numpy")
 
 
 # What a pass over the rows computes: the ``task`` argument of ``_pass``.

@@ -61,10 +61,11 @@ which no merge cost depends on.
 """
 
 import math
-import warnings
 
 import numpy as np
 from numba import njit
+
+from .._backend._jit import cached_njit
 
 __all__ = [
     "HC_MODELS",
@@ -94,22 +95,9 @@ _NIL = np.int64(0)
 _ONE = np.int64(1)
 
 
-def _exact_njit(func):
-    """``njit(cache=True, nogil=True)`` without fastmath: the arithmetic is
-    mclust's, in its order; contraction or reassociation would change which
-    of two equal merge costs wins. Falls back to no disk cache where no
-    directory is writable, as ``skmix._backend._numba`` does."""
-    try:
-        return njit(cache=True, nogil=True)(func)
-    except RuntimeError as exc:  # Numba found no writable cache directory
-        warnings.warn(
-            f"skmix's Numba kernels cannot be cached ({exc}), so every process "
-            "compiles them again (seconds); set NUMBA_CACHE_DIR to a writable "
-            "directory.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return njit(nogil=True)(func)
+#: Without fastmath: the arithmetic is mclust's, in its order; contraction
+#: or reassociation would change which of two equal merge costs wins.
+_exact_njit = cached_njit()
 
 
 # ---------------------------------------------------------------------------

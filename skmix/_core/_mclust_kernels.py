@@ -9,17 +9,18 @@ not import Numba.
 import math
 
 import numpy as np
-from numba import njit
+
+from .._backend._jit import cached_njit
 
 
-@njit(cache=True, nogil=True)
+@cached_njit()
 def _nearest_orthogonal(matrix):
     """The orthogonal ``Q`` maximising ``tr(Q^T M)``: ``U V^T`` of ``M``'s SVD."""
     u, _, vt = np.linalg.svd(matrix)
     return u @ vt
 
 
-@njit(cache=True, nogil=True)
+@cached_njit()
 def common_orientation_loop(scatter, nk, equal_volume, orientation, tol, max_iter):
     """Alternate the eigenvalues given ``D`` and Browne & McNicholas's two
     majorise-minimise steps for ``D`` until the objective

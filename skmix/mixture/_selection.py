@@ -4,7 +4,6 @@ every candidate."""
 
 import math
 import warnings
-from numbers import Integral
 from time import perf_counter
 
 import numpy as np
@@ -35,6 +34,7 @@ from .._core._prior import check_prior_spec
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_fitted_input,
+    check_n_components_grid,
     check_param_int,
     check_param_option,
     check_samples,
@@ -56,20 +56,6 @@ _RESULT_COLUMNS = [
     "status",
     "error",
 ]
-
-
-def _check_n_components(values):
-    try:
-        values = tuple(values)
-    except TypeError:
-        values = (values,)
-    if not values or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
-    ):
-        raise ValueError(
-            f"n_components must be a non-empty sequence of integers >= 1; got {values}."
-        )
-    return sorted(set(int(v) for v in values))
 
 
 def _check_covariance_types(values, n_features, prior=None):
@@ -372,7 +358,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         """
         import pandas as pd
 
-        grid = _check_n_components(self.n_components)
+        grid = check_n_components_grid(self.n_components)
         check_param_option(self.criterion, "criterion", CRITERIA)
         check_param_option(self.init_params, "init_params", INIT_PARAMS)
         check_param_int(self.verbose, "verbose", 0)

@@ -32,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._core import get_covariance_model
+from ..utils import check_n_components_grid
 
 BOOTSTRAP_INITS = ("fitted", "estimator")
 # Draws per replicate before it is given up (mclust redraws without limit).
@@ -427,21 +428,6 @@ class BootstrapLRTResult:
 
 
 # ------------------------------------------------------------------- validation
-def _check_n_components(n_components):
-    try:
-        values = tuple(n_components)
-    except TypeError:
-        values = (n_components,)
-    if not values or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
-    ):
-        raise ValueError(
-            "n_components must be an integer >= 1 or a non-empty sequence of "
-            f"them; got {n_components!r}."
-        )
-    return sorted({int(v) for v in values})
-
-
 def _check_int(value, name, low):
     if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
@@ -603,7 +589,7 @@ def bootstrap_lrt(
     import pandas as pd
 
     adapter = _adapter_for(estimator)
-    grid = _check_n_components(n_components)
+    grid = check_n_components_grid(n_components)
     n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 1)
     verbose = _check_int(verbose, "verbose", 0)
     if (

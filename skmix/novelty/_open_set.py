@@ -22,10 +22,10 @@ from .._core import (
     stack_scorers,
 )
 from ..mixture import GaussianMixture, GaussianMixtureSelector
-from ..mixture._selection import _check_n_components
 from ..utils import (
     check_fitted_input,
     check_label_vector,
+    check_n_components_grid,
     check_param_float,
     check_param_int,
     check_param_option,
@@ -249,7 +249,7 @@ class OpenSetGMMDetector(BaseEstimator):
             check_param_float(self.reg_covar, "reg_covar", 0.0)
 
     def _candidate_components(self):
-        return _check_n_components(self.n_components)
+        return check_n_components_grid(self.n_components)
 
     def _selector(self, random_state, covariance_type, reg_covar):
         return GaussianMixtureSelector(

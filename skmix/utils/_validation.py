@@ -173,3 +173,25 @@ def check_label_vector(estimator, y, n_samples):
             f"{y.shape[0]}."
         )
     return y
+
+
+def check_n_components_grid(values):
+    """Sorted distinct numbers of components from an int or a sequence.
+
+    Raises
+    ------
+    ValueError
+        Empty, or not integers >= 1 (bools are refused).
+    """
+    try:
+        grid = tuple(values)
+    except TypeError:
+        grid = (values,)
+    if not grid or not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in grid
+    ):
+        raise ValueError(
+            "n_components must be an integer >= 1 or a non-empty sequence of "
+            f"them; got {values!r}."
+        )
+    return sorted({int(v) for v in grid})
