@@ -305,7 +305,7 @@ class ComponentScorer:
             # Renormalised: at log-densities far from zero (a feature constant
             # in training that moves) the subtraction keeps too few digits
             # for the rows to sum to one.
-            return resp / resp.sum(axis=1, keepdims=True), log_norm
+            return resp / backend.xp.sum(resp, axis=1, keepdims=True), log_norm
 
     def group_log_density(self, backend, X):
         """``log sum_{k in c} w_k N(x | k)`` per owner ``c``, on the host."""
