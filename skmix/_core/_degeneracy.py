@@ -55,7 +55,7 @@ def degeneracy(components, counts, ridge, data_variances):
     needed = points_needed(components.covariance, n_features)
     if counts.min() < needed:
         return (
-            f"a component has {counts.min():.3g} effective points, fewer than "
+            f"a component has {counts.min():.4g} effective points, fewer than "
             f"the {needed} its covariance needs"
         )
     full = components.full_covariances()

@@ -5,12 +5,14 @@ algorithms for curriculum learning of deep RL in continuously parameterized
 environments. CoRL.
 """
 
+import warnings
 from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
 from .._core import aic, aicc, bic, n_mixture_parameters
+from ..exceptions import DegenerateMixtureWarning
 from ..mixture import GaussianMixture
 from ..utils import check_param_float, check_param_int, check_param_option
 from ._nearest import IncrementalNearestNeighbor
@@ -336,13 +338,18 @@ class ALPGMMTeacher:
         for n_components in self.candidate_components:
             if n_components > len(data):
                 continue
-            mixture = GaussianMixture(
-                n_components,
-                covariance_type="full",
-                n_init=self.n_init,
-                random_state=self._fit_seed,
-                backend=self.backend,
-            ).fit(data)
+            with warnings.catch_warnings():
+                # ALP-GMM fits small mixtures to a few hundred recent tasks
+                # and picks one by its criterion, as the reference does; a
+                # degenerate candidate is the criterion's to judge.
+                warnings.simplefilter("ignore", DegenerateMixtureWarning)
+                mixture = GaussianMixture(
+                    n_components,
+                    covariance_type="full",
+                    n_init=self.n_init,
+                    random_state=self._fit_seed,
+                    backend=self.backend,
+                ).fit(data)
             scores[n_components] = float(
                 information_criterion(mixture, data, self.criterion)
             )

@@ -441,7 +441,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
                 f"{degenerate[0]['error']}. See results_."
             )
         if degenerate:
-            warnings.warn(message, UserWarning, stacklevel=3)
+            warnings.warn(message, DegenerateMixtureWarning, stacklevel=3)
         return value, outcomes[index][1]
 
     def _noise_rows(self, X):

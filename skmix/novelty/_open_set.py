@@ -2,6 +2,7 @@
 
 import copy
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +22,7 @@ from .._core import (
     rowwise,
     stack_scorers,
 )
+from ..exceptions import DegenerateMixtureWarning
 from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..utils import (
     check_fitted_input,
@@ -283,14 +285,17 @@ class OpenSetGMMDetector(BaseEstimator):
                     f"Class {classes[c]!r} has {counts[c]} training row(s), "
                     f"fewer than the smallest number of components ({smallest})."
                 )
-        mixtures = []
-        for c in range(len(classes)):
-            selector = self._selector(seed, covariance_type, reg_covar)
-            mixtures.append(selector.fit(X[codes == c]).best_estimator_)
-        global_mixture = None
-        if self.density == "global":
-            selector = self._selector(seed, covariance_type, reg_covar)
-            global_mixture = selector.fit(X).best_estimator_
+        mixtures, global_mixture = [], None
+        with warnings.catch_warnings():
+            # The per-class selectors pass over degenerate candidates; which
+            # setting wins is judged on held-out rows (_candidate_settings).
+            warnings.simplefilter("ignore", DegenerateMixtureWarning)
+            for c in range(len(classes)):
+                selector = self._selector(seed, covariance_type, reg_covar)
+                mixtures.append(selector.fit(X[codes == c]).best_estimator_)
+            if self.density == "global":
+                selector = self._selector(seed, covariance_type, reg_covar)
+                global_mixture = selector.fit(X).best_estimator_
         return mixtures, global_mixture
 
     def _candidate_settings(self, X):
