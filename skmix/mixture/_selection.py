@@ -33,6 +33,7 @@ from .._core._noise import noise_start_rows
 from .._core._prior import check_prior_spec
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
+    axes_or_new,
     check_fitted_input,
     check_n_components_grid,
     check_param_int,
@@ -575,14 +576,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         criterion = check_param_option(
             criterion or self.criterion, "criterion", CRITERIA
         )
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as error:
-            raise ImportError(
-                "plot needs matplotlib: pip install 'skmix[plot]'"
-            ) from error
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         for covariance_type, table in self.results_.groupby(
             "covariance_type", sort=False
         ):

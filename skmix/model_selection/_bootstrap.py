@@ -32,7 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._core import get_covariance_model
-from ..utils import check_n_components_grid
+from ..utils import axes_or_new, check_n_components_grid
 
 BOOTSTRAP_INITS = ("fitted", "estimator")
 # Draws per replicate before it is given up (mclust redraws without limit).
@@ -399,14 +399,7 @@ class BootstrapLRTResult:
                 f"No test of {n_components} components; tested: "
                 f"{sorted(self.bootstrap)}."
             )
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as error:
-            raise ImportError(
-                "plot needs matplotlib: pip install 'skmix[plot]'"
-            ) from error
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         row = self.table.loc[self.table["n_components"] == n_components].iloc[0]
         values = self.bootstrap[n_components]
         values = values[np.isfinite(values)]

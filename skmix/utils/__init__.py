@@ -1,5 +1,6 @@
 """Validation and other helpers shared by skmix estimators."""
 
+from ._plotting import axes_or_new
 from ._validation import (
     check_feature_names,
     check_fitted_input,
@@ -15,6 +16,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "axes_or_new",
     "check_feature_names",
     "check_fitted_input",
     "check_label_vector",
