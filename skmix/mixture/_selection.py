@@ -5,6 +5,7 @@ every candidate."""
 import math
 import warnings
 from time import perf_counter
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
@@ -152,12 +153,21 @@ def _evaluate(estimator, X, start, covariance_type, n_components):
     return {**row, **criteria, "status": "fitted", "error": ""}, model, criteria
 
 
+class _HierarchicalStart(NamedTuple):
+    """The rows one tree clustered and its cut for each number of
+    components, or why the tree could not be built."""
+
+    rows: np.ndarray = None
+    partitions: dict = {}
+    error: str = ""
+
+
 def _partition_start(start, n_components, model):
     """Initial parameters from the M-step of a start partition (mclust's
     ``me(model, X, z)``), as ``GaussianMixture`` parameters."""
-    if isinstance(start, str):
-        raise ValueError(start)
-    X_start, partitions = start
+    if start.error:
+        raise ValueError(start.error)
+    X_start, partitions = start.rows, start.partitions
     if n_components not in partitions:  # more components than rows
         return {}
     labels = partitions[n_components]
@@ -173,7 +183,8 @@ def _partition_start(start, n_components, model):
     )
     components = components_from_responsibilities(
         resolve_backend("numpy"), X_start, np.eye(n_components)[labels], structure,
-        model.reg_covar, np.tile(X_start.mean(axis=0), (n_components, 1)), prior,
+        model._ridge(X_start.var(axis=0)),
+        np.tile(X_start.mean(axis=0), (n_components, 1)), prior,
     )  # fmt: skip
     return dict(
         weights_init=components.weights,
@@ -339,11 +350,14 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         )
 
     def _hierarchical_start(self, X, grid, random_state):
-        """One tree for every candidate: (rows it clustered, {k: labels})."""
+        """One tree for every candidate (on a subset of many rows)."""
         subset = hierarchical_start_rows(X.shape[0], random_state)
         X_start = X if subset is None else X[subset]
         grid = [k for k in grid if k <= X_start.shape[0]]
-        return X_start, hierarchical_partitions(X_start, grid)
+        try:
+            return _HierarchicalStart(X_start, hierarchical_partitions(X_start, grid))
+        except ValueError as error:  # e.g. constant data: every fit fails
+            return _HierarchicalStart(error=f"The hierarchical start failed: {error}")
 
     def fit(self, X, y=None):
         """Fit every candidate and keep the best by `criterion`.
@@ -382,12 +396,9 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         start = None
         if self.init_params == "hc":
             signal = X_host if noise is None else X_host[~noise]
-            try:
-                start = self._hierarchical_start(
-                    signal, grid, check_random_state(self.random_state)
-                )
-            except ValueError as error:  # e.g. constant data: every fit fails
-                start = f"The hierarchical start failed: {error}"
+            start = self._hierarchical_start(
+                signal, grid, check_random_state(self.random_state)
+            )
         tasks = [(t, k) for t in covariance_types for k in grid]
         outcomes = self._fit_all(X_checked, start, tasks, noise)
 
