@@ -203,10 +203,17 @@ def _block_moments(
 
 
 @njit(**_HELPER)
-def _normalise_block(lp, row_sum, m):
+def _normalise_block(lp, row_sum, m, weight, start):
+    """Responsibilities ``lp / row_sum``, times the rows' weights if any."""
+    if weight.size:
+        for b in range(m):
+            row_sum[b] = weight[start + b] / row_sum[b]
+    else:
+        for b in range(m):
+            row_sum[b] = 1.0 / row_sum[b]
     for k in range(lp.shape[0]):
         for b in range(m):
-            lp[k, b] /= row_sum[b]
+            lp[k, b] *= row_sum[b]
 
 
 #: The pass is compiled with the cache (see :func:`._jit.cached_njit`).
@@ -219,8 +226,8 @@ _EM, _MOMENTS, _LOG_PROB, _SCORE, _LOGSUMEXP = range(5)
 
 @_cached_njit
 def _pass(
-    task, X, resp, const, prec_full, prec_diag, projected, centre, shift, full,
-    bounds, first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
+    task, X, resp, weight, const, prec_full, prec_diag, projected, centre, shift,
+    full, bounds, first, last, out, log_lik, nk, sum_x, sum_xx_full, sum_xx_diag,
     n_components, bits, scale,
 ):  # fmt: skip
     """Run ``task`` over the blocks of chunks ``first:last`` of ``X``.
@@ -232,6 +239,8 @@ def _pass(
     ``resp`` for ``_MOMENTS``; ``_LOG_PROB`` fills ``out`` (N, K) with weighted
     log-densities, ``_SCORE`` fills ``out`` (N, 1) with the mixture
     log-density, and ``_LOGSUMEXP`` with the row-wise log-sum-exp of ``X``.
+    ``weight`` (N,) are the rows' frequency weights in ``_EM`` (empty: all
+    one).
     Arguments a task does not use are empty arrays. ``n_components`` sizes
     the block scratch; ``bits`` and ``scale`` are ``_exp_nonpositive``'s.
     Rows are loaded less ``centre``, which ``projected`` and ``shift``
@@ -274,8 +283,12 @@ def _pass(
                     for b in range(m):
                         out[start + b, 0] = log_norm[b]
                     continue
+                if weight.size:
+                    total = 0.0
+                    for b in range(m):
+                        total += weight[start + b] * log_norm[b]
                 log_lik[c] += total
-                _normalise_block(lp, row_sum, m)
+                _normalise_block(lp, row_sum, m, weight, start)
             _block_moments(
                 xt, lp, m, shift, full, nk[c], sum_x[c], sum_xx_full[c],
                 sum_xx_diag[c], d, wd,
@@ -339,10 +352,14 @@ _NO_MOMENTS = (
 )  # fmt: skip
 
 
+_NO_WEIGHTS = np.empty(0)
+
+
 def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
     """Run ``_pass`` over every row of ``X`` on the thread pool.
 
-    ``arrays`` gives ``resp``, ``shift`` and ``out`` where the task uses them.
+    ``arrays`` gives ``resp``, ``weight``, ``shift`` and ``out`` where the
+    task uses them.
     Returns the per-chunk partial sums ``(log_lik, nk, sum_x, sum_xx_full,
     sum_xx_diag)`` of the reducing tasks.
     """
@@ -355,6 +372,8 @@ def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
         partials = _NO_MOMENTS
     none = np.empty((0, 0), X.dtype)
     resp, out = arrays.get("resp", none), arrays.get("out", none)
+    weight = arrays.get("weight")
+    weight = _NO_WEIGHTS if weight is None else np.ascontiguousarray(weight, np.float64)
     shift = arrays.get("shift", _NO_CONSTANTS[2])
     const, prec_full, prec_diag, projected, centre = constants
     if centre.size == 0:  # no components: centre on the shift, if any
@@ -365,8 +384,8 @@ def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
     def task_args(first, last):
         bits = np.empty(_BLOCK, np.int64)
         return (
-            task, X, resp, const, prec_full, prec_diag, projected, centre, shift,
-            full, bounds, first, last, out, *partials, n_components, bits,
+            task, X, resp, weight, const, prec_full, prec_diag, projected, centre,
+            shift, full, bounds, first, last, out, *partials, n_components, bits,
             bits.view(np.float64),
         )  # fmt: skip
 
@@ -465,11 +484,14 @@ def weighted_moments(X, resp, shift, full):
     return _add_chunks(moments, full)
 
 
-def em_step_statistics(X, log_weights, means, precisions_chol, shift):
+def em_step_statistics(X, log_weights, means, precisions_chol, shift,
+                       sample_weight=None):  # fmt: skip
     """See :func:`skmix._backend._numpy.em_step_statistics`."""
     X = _rows(X)
     constants, full = _component_constants(log_weights, means, precisions_chol)
     n_components = constants[0].shape[0]
     shift = np.ascontiguousarray(shift, dtype=np.float64)
-    log_lik, *moments = _run(_EM, X, n_components, full, constants, shift=shift)
+    log_lik, *moments = _run(
+        _EM, X, n_components, full, constants, shift=shift, weight=sample_weight
+    )
     return (float(log_lik.sum()), *_add_chunks(moments, full))

@@ -152,7 +152,8 @@ def weighted_moments(X, resp, shift, full):
     return xp.sum(resp, axis=0), sum_x, sum_xx
 
 
-def em_step_statistics(X, log_weights, means, precisions_chol, shift):
+def em_step_statistics(X, log_weights, means, precisions_chol, shift,
+                       sample_weight=None):  # fmt: skip
     """E-step fused with the sufficient statistics it feeds to the M-step.
 
     Parameters
@@ -162,14 +163,16 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
     means : array of shape (n_components, n_features)
     precisions_chol : array, full or diagonal form
     shift : array of shape (n_components, n_features)
+    sample_weight : array of shape (n_samples,) or None, default=None
+        Frequency weights of the rows: row i counts ``sample_weight[i]`` times.
 
     Returns
     -------
     log_likelihood : float
-        ``sum_i log p(x_i)`` under the current parameters.
+        ``sum_i w_i log p(x_i)`` under the current parameters.
     nk, sum_x, sum_xx : arrays
         As returned by :func:`weighted_moments` for the posterior
-        responsibilities.
+        responsibilities times the sample weights.
     """
     xp = _module_of(X)
     weighted = log_gaussian_prob(X, means, precisions_chol) + _astype(
@@ -181,6 +184,10 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift):
     with np.errstate(under="ignore", invalid="ignore"):
         resp = xp.exp(weighted - log_norm[:, None])
     full = precisions_chol.ndim == 3
+    if sample_weight is not None:
+        sample_weight = _astype(sample_weight, X.dtype, xp)
+        resp = resp * sample_weight[:, None]
+        log_norm = log_norm * sample_weight
     return (float(xp.sum(log_norm)), *weighted_moments(X, resp, shift, full))
 
 

@@ -10,12 +10,16 @@
 - :mod:`._em`: the EM driver (convergence, progress, SQUAREM, starts);
 - :mod:`._starts`: k-means starts under one thread policy, mclust's
   hierarchical (:mod:`._hierarchical`) and quantile starts;
+- :mod:`._missing`: missing values (EM on each row's observed coordinates,
+  grouped by missingness pattern);
 - :mod:`._rows`: row sources (in memory, memory-mapped chunks, Dask blocks)
   and the ``rowwise`` decorator for predict-like methods.
 """
 
 from ._components import (
+    FIXABLE_PARAMETERS,
     ComponentScorer,
+    FixedParameters,
     GaussianComponents,
     UniformNoise,
     components_from_responsibilities,
@@ -73,6 +77,8 @@ from ._starts import (
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "FIXABLE_PARAMETERS",
+    "FixedParameters",
     "ComponentScorer",
     "ConjugatePrior",
     "DataMoments",

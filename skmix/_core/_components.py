@@ -17,6 +17,7 @@ from scipy.special import logsumexp
 
 from .._math import e_step_statistics, responsibility_statistics
 from ._covariance import get_covariance_model
+from ._missing import MissingScorer, has_missing
 from ._prior import map_estimate
 
 #: Added to the component counts before dividing, as scikit-learn does.
@@ -193,7 +194,41 @@ def n_mixture_parameters(covariance_type, n_components, n_features):
     )
 
 
-def m_step(stats, covariance_type, reg_covar, previous=None, prior=None):
+#: The parameter groups ``FixedParameters`` can hold.
+FIXABLE_PARAMETERS = ("weights", "means", "covariances")
+
+
+@dataclass(frozen=True)
+class FixedParameters:
+    """Parameters held at given values while EM estimates the others.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_components,) or None
+    means : ndarray of shape (n_components, n_features) or None
+    covariances : GaussianComponents or None
+        Components whose ``covariances`` and ``precisions_cholesky`` are kept
+        (exactly: no round trip through an inverse).
+    """
+
+    weights: np.ndarray = None
+    means: np.ndarray = None
+    covariances: GaussianComponents = None
+
+    def n_parameters(self, covariance_type, n_components, n_features):
+        """Free parameters the fixed groups remove from the mixture's count."""
+        count = 0
+        if self.weights is not None:
+            count += n_components - 1
+        if self.means is not None:
+            count += n_components * n_features
+        if self.covariances is not None:
+            model = get_covariance_model(covariance_type)
+            count += model.n_parameters(n_components, n_features)
+        return int(count)
+
+
+def m_step(stats, covariance_type, reg_covar, previous=None, prior=None, fixed=None):
     """Maximum-likelihood (or, with a `prior`, MAP) components from
     sufficient statistics.
 
@@ -213,6 +248,9 @@ def m_step(stats, covariance_type, reg_covar, previous=None, prior=None):
         mclust's conjugate prior: means and covariances at the posterior
         mode (:func:`~skmix._core._prior.map_estimate`); weights stay the
         counts' shares, as in mclust.
+    fixed : FixedParameters or None, default=None
+        Parameters kept at given values. Fixed means make the covariances
+        the scatter about them (the constrained maximum).
 
     Returns
     -------
@@ -224,9 +262,14 @@ def m_step(stats, covariance_type, reg_covar, previous=None, prior=None):
         total = stats.nk.sum() + _COUNT_FLOOR * stats.nk.size
         noise = replace(noise, weight=(stats.nk[-1] + _COUNT_FLOOR) / total)
         stats = stats.components(slice(0, -1))
+    fixed = fixed or FixedParameters()
+    if fixed.means is not None:
+        stats = stats.recenter(fixed.means)
     nk = stats.nk + _COUNT_FLOOR
     offset = stats.sum_x / nk[:, None]  # mean - shift
     means = stats.shift + offset
+    if fixed.means is not None:
+        means, offset = fixed.means, np.zeros_like(offset)
     # sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T (or its diagonal) from the
     # moments about the shift.
     if model.full_moments:
@@ -236,28 +279,36 @@ def m_step(stats, covariance_type, reg_covar, previous=None, prior=None):
     else:
         scatter = stats.sum_xx - nk[:, None] * offset**2
     last = None if previous is None else previous.covariances
-    if prior is None:
+    if fixed.covariances is not None:
+        covariances = fixed.covariances.covariances
+    elif prior is None:
         covariances = model.estimate(scatter, nk, reg_covar, last)
     else:
         means, covariances = map_estimate(
             model, means, scatter, nk, reg_covar, prior, last
         )
-    weights = nk / nk.sum()
+    weights = nk / nk.sum() if fixed.weights is None else fixed.weights
     if noise is not None:
         weights = weights * (1.0 - noise.weight)
-    return replace(
-        GaussianComponents.from_covariances(weights, means, covariances, model),
-        noise=noise,
-    )
+    if fixed.covariances is not None:
+        components = replace(fixed.covariances, weights=weights, means=means)
+    else:
+        components = GaussianComponents.from_covariances(
+            weights, means, covariances, model
+        )
+    return replace(components, noise=noise)
 
 
-def components_from_responsibilities(backend, X, resp, covariance_type, reg_covar,
-                                     shift, prior=None):  # fmt: skip
+def components_from_responsibilities(
+    backend, X, resp, covariance_type, reg_covar, shift, prior=None, sample_weight=None
+):
     """Maximum-likelihood (or MAP, with a `prior`) components for given
     responsibilities (starts, labelled rows), with moments taken about
-    `shift` (n_components, n_features)."""
+    `shift` (n_components, n_features), rows weighted by `sample_weight`."""
     model = get_covariance_model(covariance_type)
-    statistics = responsibility_statistics(backend, X, resp, shift, model.full_moments)
+    statistics = responsibility_statistics(
+        backend, X, resp, shift, model.full_moments, sample_weight
+    )
     return m_step(statistics, model, reg_covar, prior=prior)
 
 
@@ -287,18 +338,25 @@ class ComponentScorer:
             for p in (self.log_weights, self.means, self.precisions)
         )
 
-    def log_joint(self, backend, X):
-        """``log w_k + log N(x | k)`` on X's device, shape (n_samples, K)."""
+    def log_joint(self, backend, X, missing=False):
+        """``log w_k + log N(x | k)`` on X's device, shape (n_samples, K).
+
+        With `missing`, NaN in `X` are missing values: a row's densities
+        are the marginals of its observed coordinates."""
+        if missing and has_missing(X):
+            return MissingScorer(self).log_joint(backend, X)
         log_weights, means, precisions = self._on_device(backend, X.dtype)
         return backend.kernels.log_gaussian_prob(X, means, precisions) + log_weights
 
-    def score_samples(self, backend, X):
+    def score_samples(self, backend, X, missing=False):
         """``log sum_k w_k N(x | k)`` of each row, on X's device."""
+        if missing and has_missing(X):
+            return backend.kernels.logsumexp_rows(self.log_joint(backend, X, True))
         return backend.kernels.score_samples(X, *self._on_device(backend, X.dtype))
 
-    def posteriors(self, backend, X):
+    def posteriors(self, backend, X, missing=False):
         """Component posteriors and ``log p(x)`` of each row, on X's device."""
-        log_joint = self.log_joint(backend, X)
+        log_joint = self.log_joint(backend, X, missing)
         log_norm = backend.kernels.logsumexp_rows(log_joint)
         with np.errstate(under="ignore", invalid="ignore"):
             resp = backend.xp.exp(log_joint - log_norm[:, None])
@@ -312,12 +370,14 @@ class ComponentScorer:
         log_joint = backend.to_numpy(self.log_joint(backend, X))
         return group_logsumexp(log_joint, self.owner)
 
-    def e_step_statistics(self, backend, X, shift):
+    def e_step_statistics(self, backend, X, shift, sample_weight=None):
         """The fused E-step's :class:`~skmix._math.GaussianStatistics` of `X`,
-        with moments about `shift` (normally the current means)."""
+        with moments about `shift` (normally the current means), each row
+        counted ``sample_weight`` times if given (on X's device)."""
         return e_step_statistics(
-            backend, X, self.log_weights, self.means, self.precisions, shift
-        )
+            backend, X, self.log_weights, self.means, self.precisions, shift,
+            sample_weight,
+        )  # fmt: skip
 
 
 def stack_scorers(scorers):

@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import resolve_backend
-from ..utils import check_samples
+from ..utils import check_sample_weight, check_samples
+from ._missing import MissingPatterns, MissingScorer, has_missing
 
 #: Rows per chunk when a memory map is scored chunk by chunk.
 DEFAULT_CHUNK_SIZE = 65536
@@ -37,11 +38,12 @@ def is_memmap(X):
     return isinstance(X, np.memmap)
 
 
-def check_dask_samples(X, *, ensure_min_samples=1):
+def check_dask_samples(X, *, ensure_min_samples=1, allow_nan=False):
     """Validate a Dask array lazily where possible.
 
     Rows stay chunked; features are gathered into one chunk per block (a
-    block's E-step needs whole rows). Finiteness is checked in one pass.
+    block's E-step needs whole rows). Finiteness is checked in one pass
+    (with `allow_nan`, NaN is a missing value, but not a whole row of them).
 
     Returns
     -------
@@ -65,19 +67,89 @@ def check_dask_samples(X, *, ensure_min_samples=1):
             f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
             f"minimum of {ensure_min_samples} is required."
         )
-    if not bool(da.isfinite(X).all().compute()):
+    if allow_nan:
+        import dask
+
+        infinite, empty = dask.compute(da.isinf(X).any(), da.isnan(X).all(axis=1).any())
+        if infinite:
+            raise ValueError("Input X contains infinity.")
+        if empty:
+            raise ValueError(
+                "X has rows whose every value is missing (NaN); drop them "
+                "before fitting or scoring."
+            )
+    elif not bool(da.isfinite(X).all().compute()):
         raise ValueError("Input X contains NaN or infinity.")
     return X
 
 
-def training_rows(X, backend, *, ensure_min_samples=1):
+def training_rows(X, backend, *, ensure_min_samples=1, sample_weight=None,
+                  missing=False):  # fmt: skip
     """Validated training rows: a Dask array stays distributed, anything else
-    is checked and placed on the backend's device once."""
+    is checked and placed on the backend's device once.
+
+    Rows of zero `sample_weight` are dropped (a weight of zero is the row's
+    absence); `missing` accepts NaN as missing values.
+    """
     if is_dask_array(X):
-        return DaskRows(check_dask_samples(X, ensure_min_samples=ensure_min_samples))
-    X = check_samples(X, ensure_min_samples=ensure_min_samples)
+        X, sample_weight = _dask_weighted(X, sample_weight)
+        X = check_dask_samples(
+            X, ensure_min_samples=ensure_min_samples, allow_nan=missing
+        )
+        return DaskRows(X, sample_weight, missing)
+    X = check_samples(X, ensure_min_samples=ensure_min_samples, allow_nan=missing)
     check_magnitude(X)
-    return InMemoryRows(backend.asarray(X))
+    kept = None
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        if not sample_weight.all():
+            kept = np.flatnonzero(sample_weight)
+            X, sample_weight = X[backend.asarray(kept)], sample_weight[kept]
+        if X.shape[0] < ensure_min_samples:
+            raise ValueError(
+                f"Found {X.shape[0]} row(s) of non-zero sample_weight while a "
+                f"minimum of {ensure_min_samples} is required."
+            )
+        sample_weight = backend.asarray(sample_weight, dtype=X.dtype)
+    rows = InMemoryRows(backend.asarray(X), sample_weight, kept)
+    if missing and has_missing(rows.X):
+        rows.patterns = MissingPatterns.from_rows(rows.X, backend.xp, sample_weight)
+    return rows
+
+
+def _dask_weighted(X, sample_weight):
+    """A Dask array's rows of non-zero weight, and their weights as a Dask
+    array chunked like the rows (lazy, but checked now)."""
+    if sample_weight is None:
+        return X, None
+    import dask
+    import dask.array as da
+
+    weight = da.asarray(sample_weight)
+    if weight.ndim != 1 or weight.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"sample_weight must have one value per row of X ({X.shape[0]}); got "
+            f"shape {weight.shape}."
+        )
+    weight = weight.astype(np.float64).rechunk((X.chunks[0],))
+    low, positive, finite = dask.compute(
+        weight.min(), (weight > 0).any(), da.isfinite(weight).all()
+    )
+    if not finite:
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    if low < 0:
+        raise ValueError("sample_weight must be non-negative; got negative weights.")
+    if not positive:
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number (all "
+            "weights are zero)."
+        )
+    if low == 0:
+        keep = weight > 0
+        X, weight = X[keep], weight[keep]
+        X = X.compute_chunk_sizes()
+        weight = weight.compute_chunk_sizes().rechunk((X.chunks[0],))
+    return X, weight
 
 
 def magnitude_limit(dtype, n_features):
@@ -143,25 +215,64 @@ class RowSource(ABC):
         such arrays (of the same ``n_columns`` and `dtype`).
         """
 
-    # Training sources also define:
-    # e_step_statistics(backend, scorer, shift): the summed
+    # Training sources also have ``sample_weight`` (None, or one frequency
+    # weight per row) and define:
+    # e_step_statistics(backend, scorer, shift): the summed (weighted)
     #     GaussianStatistics of every row;
     # sample(n_rows, random_state): at most n_rows rows in memory, drawn
-    #     uniformly (for starts).
+    #     uniformly (for starts), and their weights;
+    # weighted_moments(): the rows' weighted mean and variance per feature,
+    #     over the values present.
 
 
 class InMemoryRows(RowSource):
-    """A NumPy or CuPy array: one call over all rows, on the array's device."""
+    """A NumPy or CuPy array: one call over all rows, on the array's device.
+
+    Attributes
+    ----------
+    sample_weight : array of shape (n_rows,) or None
+        On the rows' device.
+    kept : ndarray of int or None
+        Which rows of the caller's X these are (None: all), when rows of
+        zero weight were dropped.
+    patterns : MissingPatterns or None
+        The rows grouped by missingness pattern, if any value is missing.
+    """
+
+    def __init__(self, X, sample_weight=None, kept=None):
+        super().__init__(X)
+        self.sample_weight = sample_weight
+        self.kept = kept
+        self.patterns = None
 
     def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
             n_outputs=1):  # fmt: skip
         return function(self.X)
 
     def e_step_statistics(self, backend, scorer, shift):
-        return scorer.e_step_statistics(backend, self.X, shift)
+        if self.patterns is not None:
+            return MissingScorer(scorer).e_step_statistics(
+                backend, self.patterns, shift
+            )
+        return scorer.e_step_statistics(backend, self.X, shift, self.sample_weight)
 
     def sample(self, n_rows, random_state):
-        return self.X
+        return self.X, self.sample_weight
+
+    def weighted_moments(self):
+        return _weighted_feature_moments(self.X, self.sample_weight)
+
+
+def _weighted_feature_moments(X, weight):
+    """Per-feature (weighted) mean and population variance over the values
+    present, for NumPy, CuPy or Dask rows (lazy for Dask)."""
+    present = ~np.isnan(X)
+    values = np.where(present, X, 0.0)
+    weights = present * (1.0 if weight is None else weight[:, None])
+    total = weights.sum(axis=0)
+    mean = (weights * values).sum(axis=0) / total
+    variance = (weights * (values - mean) ** 2).sum(axis=0) / total
+    return mean, variance
 
 
 class ChunkedRows(RowSource):
@@ -189,7 +300,25 @@ class ChunkedRows(RowSource):
 
 
 class DaskRows(RowSource):
-    """A Dask array: block-wise tasks on the workers, lazy results."""
+    """A Dask array: block-wise tasks on the workers, lazy results.
+
+    Attributes
+    ----------
+    sample_weight : dask.array.Array or None
+        Chunked like the rows.
+    missing : bool
+        Blocks may hold NaN as missing values.
+    """
+
+    kept = None
+
+    def __init__(self, X, sample_weight=None, missing=False):
+        super().__init__(X)
+        self.sample_weight = sample_weight
+        self.missing = missing
+
+    def weighted_moments(self):
+        return _weighted_feature_moments(self.X, self.sample_weight)
 
     def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
             n_outputs=1):  # fmt: skip
@@ -233,28 +362,44 @@ class DaskRows(RowSource):
         from dask import delayed
 
         # One graph key for the parameters, shared by every block's task.
-        parameters = delayed((scorer, np.asarray(shift, dtype=self.X.dtype)), pure=True)
+        parameters = delayed(
+            (scorer, np.asarray(shift, dtype=self.X.dtype), self.missing), pure=True
+        )
         blocks = self.X.to_delayed().ravel()
+        weights = [None] * len(blocks)
+        if self.sample_weight is not None:
+            weights = self.sample_weight.to_delayed().ravel()
         parts = [
-            delayed(_block_e_step)(block, backend.name, parameters) for block in blocks
+            delayed(_block_e_step)(block, weight, backend.name, parameters)
+            for block, weight in zip(blocks, weights, strict=True)
         ]
         return tree_sum(parts).compute()
 
     def sample(self, n_rows, random_state):
-        """Rows drawn across all blocks (every row, and no draw, if few)."""
-        n_samples = self.X.shape[0]
-        if n_rows >= n_samples:
-            return np.asarray(self.X.compute())
-        rows = np.sort(random_state.choice(n_samples, size=n_rows, replace=False))
-        return np.asarray(self.X[rows].compute())
+        """Rows drawn across all blocks (every row, and no draw, if few),
+        and their weights."""
+        import dask
+
+        X, weight = self.X, self.sample_weight
+        if n_rows < X.shape[0]:
+            rows = np.sort(random_state.choice(X.shape[0], size=n_rows, replace=False))
+            X = X[rows]
+            weight = None if weight is None else weight[rows]
+        X, weight = dask.compute(X, weight)
+        return np.asarray(X), None if weight is None else np.asarray(weight)
 
 
-def _block_e_step(block, backend_name, parameters):
-    scorer, shift = parameters
+def _block_e_step(block, weight, backend_name, parameters):
+    scorer, shift, missing = parameters
     backend = resolve_backend(backend_name)
     block = backend.asarray(np.ascontiguousarray(block))
+    if weight is not None:
+        weight = backend.asarray(weight, dtype=block.dtype)
     with backend.compute_context():
-        return scorer.e_step_statistics(backend, block, shift)
+        if missing and has_missing(block):
+            patterns = MissingPatterns.from_rows(block, backend.xp, weight)
+            return MissingScorer(scorer).e_step_statistics(backend, patterns, shift)
+        return scorer.e_step_statistics(backend, block, shift, weight)
 
 
 def tree_sum(parts):

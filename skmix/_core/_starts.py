@@ -7,20 +7,22 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from .._backend import one_openmp_thread
 
 
-def kmeans_labels(X, n_clusters, random_state):
+def kmeans_labels(X, n_clusters, random_state, sample_weight=None):
     """Labels of one k-means run (scikit-learn's, with its random draws)."""
     with one_openmp_thread():
         return (
             KMeans(n_clusters=n_clusters, n_init=1, random_state=random_state)
-            .fit(X)
+            .fit(X, sample_weight=sample_weight)
             .labels_
         )
 
 
-def kmeans_plusplus_indices(X, n_clusters, random_state):
+def kmeans_plusplus_indices(X, n_clusters, random_state, sample_weight=None):
     """Rows chosen as centres by k-means++ seeding."""
     with one_openmp_thread():
-        return kmeans_plusplus(X, n_clusters, random_state=random_state)[1]
+        return kmeans_plusplus(
+            X, n_clusters, random_state=random_state, sample_weight=sample_weight
+        )[1]
 
 
 #: Rows mclust's hierarchical start clusters (``mclust.options("subset")``).

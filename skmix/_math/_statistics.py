@@ -21,8 +21,9 @@ class GaussianStatistics:
 
     Attributes
     ----------
-    n_samples : int
-        Number of rows summarised.
+    n_samples : int or float
+        Number of rows summarised (the sum of their frequency weights when
+        the rows are weighted).
     log_likelihood : float
         ``sum_i log p(x_i)`` under the parameters used for the E-step (NaN when
         the responsibilities did not come from an E-step, as at initialisation).
@@ -125,7 +126,8 @@ def _collect(backend, n_samples, log_lik, nk, sum_x, sum_xx, shift, dtype=None):
     )
 
 
-def e_step_statistics(backend, X, log_weights, means, precisions_chol, shift):
+def e_step_statistics(backend, X, log_weights, means, precisions_chol, shift,
+                      sample_weight=None):  # fmt: skip
     """Run the fused E-step kernel of `backend` and collect its statistics.
 
     Parameters
@@ -136,6 +138,8 @@ def e_step_statistics(backend, X, log_weights, means, precisions_chol, shift):
         Current parameters; `precisions_chol` in kernel form (see
         :func:`skmix._math.kernel_precisions`).
     shift : ndarray of shape (n_components, n_features)
+    sample_weight : array of shape (n_samples,) or None, default=None
+        Frequency weights of the rows, on the backend's device.
 
     Returns
     -------
@@ -151,14 +155,25 @@ def e_step_statistics(backend, X, log_weights, means, precisions_chol, shift):
         as_device(means, dtype=X.dtype),
         as_device(precisions_chol, dtype=X.dtype),
         shift,
+        sample_weight=sample_weight,
     )
-    return _collect(backend, X.shape[0], log_lik, nk, sum_x, sum_xx, shift, X.dtype)
+    n_samples = X.shape[0] if sample_weight is None else _total(backend, sample_weight)
+    return _collect(backend, n_samples, log_lik, nk, sum_x, sum_xx, shift, X.dtype)
 
 
-def responsibility_statistics(backend, X, resp, shift, full):
-    """Statistics for given responsibilities (initialisation, labelled data)."""
+def _total(backend, sample_weight):
+    return float(backend.to_numpy(backend.xp.sum(sample_weight)))
+
+
+def responsibility_statistics(backend, X, resp, shift, full, sample_weight=None):
+    """Statistics for given responsibilities (initialisation, labelled data),
+    each row counted ``sample_weight`` times if given."""
     shift = backend.asarray(shift, dtype=X.dtype)  # as the kernel sees it
-    nk, sum_x, sum_xx = backend.kernels.weighted_moments(
-        X, backend.asarray(resp, dtype=X.dtype), shift, full
-    )
-    return _collect(backend, X.shape[0], float("nan"), nk, sum_x, sum_xx, shift)
+    resp = backend.asarray(resp, dtype=X.dtype)
+    n_samples = X.shape[0]
+    if sample_weight is not None:
+        sample_weight = backend.asarray(sample_weight, dtype=X.dtype)
+        resp = resp * sample_weight[:, None]
+        n_samples = _total(backend, sample_weight)
+    nk, sum_x, sum_xx = backend.kernels.weighted_moments(X, resp, shift, full)
+    return _collect(backend, n_samples, float("nan"), nk, sum_x, sum_xx, shift)

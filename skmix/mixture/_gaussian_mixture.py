@@ -10,9 +10,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._backend import is_cupy_array, resolve_backend
 from .._core import (
+    FIXABLE_PARAMETERS,
     ComponentScorer,
     DataMoments,
     EMDriver,
+    FixedParameters,
     GaussianComponents,
     UniformNoise,
     aic,
@@ -27,10 +29,12 @@ from .._core import (
     kmeans_labels,
     kmeans_plusplus_indices,
     m_step,
+    masked_posteriors,
     resolve_prior,
     rowwise,
     training_rows,
 )
+from .._core._missing import MissingPatterns, MissingScorer
 from .._core._noise import hypervolume_region, is_noise_mask, noise_start_rows
 from .._core._prior import check_prior_spec, prior_family
 from .._core._rows import INIT_SAMPLE_SIZE
@@ -41,6 +45,7 @@ from ..utils import (
     check_param_float,
     check_param_int,
     check_param_option,
+    check_sample_weight,
     record_input_features,
 )
 
@@ -51,6 +56,13 @@ _EMPTY_COMPONENT = float(np.sqrt(np.finfo(np.float64).eps))
 CONVERGENCE_RULES = ("absolute", "relative")
 RIDGE_SCALES = ("absolute", "variance")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
+MISSING_RULES = ("error", "fiml")
+#: Which initial value holds each fixable parameter group.
+_INITIAL_VALUE = {
+    "weights": "weights_init",
+    "means": "means_init",
+    "covariances": "precisions_init",
+}
 
 
 def _check_weights(weights, n_components):
@@ -72,23 +84,30 @@ def _data_moments(rows, backend):
     """Row count, mean and covariance of the training rows (for mclust's
     default prior), from one E-step of a single component whose
     responsibilities are all one: the same pass on every row source."""
-    X = rows.X
-    centre, spread = X.mean(axis=0), X.std(axis=0)
-    if is_dask_array(X):
-        import dask
-
-        centre, spread = dask.compute(centre, spread)
-    centre, spread = (np.asarray(backend.to_numpy(a), dtype=np.float64)
-                      for a in (centre, spread))  # fmt: skip
-    spread = np.where(spread > 0, spread, 1.0)
+    centre, variance = _feature_moments(rows, backend)
+    spread = np.sqrt(np.where(variance > 0, variance, 1.0))
     scorer = ComponentScorer(np.zeros(1), centre[None], np.diag(1.0 / spread)[None])
     with backend.compute_context():
         statistics = rows.e_step_statistics(backend, scorer, centre[None])
     return DataMoments.from_statistics(statistics)
 
 
-def _initial_responsibilities(X, n_components, init_params, random_state):
-    """Responsibilities to start EM from, drawing exactly as scikit-learn does."""
+def _feature_moments(rows, backend):
+    """Each feature's (weighted) mean and variance over the training rows'
+    values present, on the host."""
+    mean, variance = rows.weighted_moments()
+    if is_dask_array(mean):
+        import dask
+
+        mean, variance = dask.compute(mean, variance)
+    return tuple(np.asarray(backend.to_numpy(a), dtype=np.float64)
+                 for a in (mean, variance))  # fmt: skip
+
+
+def _initial_responsibilities(X, n_components, init_params, random_state,
+                              sample_weight=None):  # fmt: skip
+    """Responsibilities to start EM from, drawing exactly as scikit-learn does
+    (k-means and k-means++ weigh rows by `sample_weight`)."""
     n_samples = X.shape[0]
     if init_params == "random":
         resp = random_state.uniform(size=(n_samples, n_components))
@@ -98,15 +117,47 @@ def _initial_responsibilities(X, n_components, init_params, random_state):
         labels = hierarchical_partitions(X, [n_components])[n_components]
         resp[np.arange(n_samples), labels] = 1
     elif init_params == "kmeans":
-        labels = kmeans_labels(X, n_components, random_state)
+        labels = kmeans_labels(X, n_components, random_state, sample_weight)
         resp[np.arange(n_samples), labels] = 1
     elif init_params == "random_from_data":
         indices = random_state.choice(n_samples, size=n_components, replace=False)
         resp[indices, np.arange(n_components)] = 1
     else:  # k-means++
-        indices = kmeans_plusplus_indices(X, n_components, random_state)
+        indices = kmeans_plusplus_indices(X, n_components, random_state, sample_weight)
         resp[indices, np.arange(n_components)] = 1
     return resp
+
+
+def _draw_conditional(resp, means, conditional, rng):
+    """One draw of each row's missing coordinates: a component from the
+    posterior `resp` (n, K), then its Gaussian conditional (`means` (K, n, m),
+    `conditional` covariances (K, m, m) or variances (K, m))."""
+    n_rows, n_missing = means.shape[1], means.shape[2]
+    cumulative = np.cumsum(resp, axis=1)
+    components = (rng.uniform(size=(n_rows, 1)) > cumulative[:, :-1]).sum(axis=1)
+    noise = rng.standard_normal((n_rows, n_missing))
+    draws = np.empty((n_rows, n_missing))
+    for k in np.unique(components):
+        rows = components == k
+        if conditional.ndim == 3:
+            scale = np.linalg.cholesky(conditional[k])
+            draws[rows] = means[k, rows] + noise[rows] @ scale.T
+        else:
+            draws[rows] = means[k, rows] + noise[rows] * np.sqrt(conditional[k])
+    return draws
+
+
+def _fill_with_means(X, weight, xp):
+    """`X` with each NaN replaced by its feature's (weighted) mean (starts)."""
+    missing = xp.isnan(X)
+    if not bool(missing.any()):
+        return X
+    present = ~missing
+    weights = present * (1.0 if weight is None else weight[:, None])
+    means = xp.sum(xp.where(present, X, 0.0) * weights, axis=0) / xp.sum(
+        weights, axis=0
+    )
+    return xp.where(missing, means, X).astype(X.dtype)
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -199,6 +250,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ``V`` of the noise component; None is mclust's ``hypvol`` of the
         training data (the smaller of the bounding box and of the box of the
         principal-component scores).
+    missing : {'error', 'fiml'}, default='error'
+        'error' refuses NaN, as scikit-learn does. 'fiml' treats NaN as
+        missing values (full-information maximum likelihood): EM uses each
+        row's observed coordinates, with the missing ones' conditional
+        expectations given the observed ones under each component
+        (Ghahramani & Jordan 1994), so that the fit is the maximum-likelihood
+        estimate under missingness at random. :meth:`score_samples`,
+        :meth:`predict_proba` and :meth:`predict` then score rows with NaN
+        by the marginal density of what they observe, and :meth:`impute`
+        fills them in. A row with every value missing is an error. Starts are
+        drawn on the rows with NaN replaced by their feature's mean. Not with
+        ``noise`` (the uniform density of a partly observed row is not
+        defined by mclust's hypervolume).
+    fixed : None or sequence of {'weights', 'means', 'covariances'}, \
+            default=None
+        Parameters held at their initial values (``weights_init``,
+        ``means_init``, ``precisions_init``, which must then be given) while
+        EM estimates the others. Fixed means make the covariances the
+        scatter about them. Criteria count only the free parameters. Not
+        with ``prior``, nor 'weights' with ``noise``.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and :meth:`sample`.
     warm_start : bool, default=False
@@ -284,6 +355,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         precisions_init=None,
         noise=False,
         hypervolume=None,
+        missing="error",
+        fixed=None,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -305,6 +378,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.precisions_init = precisions_init
         self.noise = noise
         self.hypervolume = hypervolume
+        self.missing = missing
+        self.fixed = fixed
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -333,6 +408,61 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_prior_spec(self.prior)
         if self.prior is not None:  # EVE, VEE, VVE, EVV have none
             prior_family(get_covariance_model(self.covariance_type))
+        check_param_option(self.missing, "missing", MISSING_RULES)
+        if self.missing == "fiml" and self.noise is not False:
+            raise ValueError(
+                "missing='fiml' cannot be combined with a noise component: a "
+                "uniform density over the data's hypervolume has no marginal "
+                "for partly observed rows. Use noise=False."
+            )
+        self._fixed_names()
+
+    def _fixed_names(self):
+        """The validated names in `fixed` (a frozenset)."""
+        if self.fixed is None:
+            return frozenset()
+        names = (self.fixed,) if isinstance(self.fixed, str) else tuple(self.fixed)
+        for name in names:
+            check_param_option(name, "fixed", FIXABLE_PARAMETERS)
+            if getattr(self, _INITIAL_VALUE[name]) is None:
+                raise ValueError(
+                    f"fixed={self.fixed!r} holds the {name} at their initial "
+                    f"values, but {_INITIAL_VALUE[name]} is None; give it."
+                )
+        if names and self.prior is not None:
+            raise ValueError(
+                "fixed parameters cannot be combined with a prior (the "
+                "posterior mode of the others is not implemented); use "
+                "prior=None."
+            )
+        if "weights" in names and self.noise is not False:
+            raise ValueError(
+                "fixed weights cannot be combined with a noise component, "
+                "whose weight EM estimates; use noise=False."
+            )
+        return frozenset(names)
+
+    def _fixed_parameters(self, initial_values, n_features):
+        """The fit's FixedParameters from the checked initial values (None
+        when nothing is fixed)."""
+        names = self._fixed_names()
+        if not names:
+            return None
+        weights, means, precisions = initial_values
+        covariances = None
+        if "covariances" in names:
+            n_components = self.n_components
+            covariances = GaussianComponents.from_precisions(
+                np.full(n_components, 1.0 / n_components),
+                np.zeros((n_components, n_features)),
+                precisions,
+                self.covariance_type,
+            )
+        return FixedParameters(
+            weights if "weights" in names else None,
+            means if "means" in names else None,
+            covariances,
+        )
 
     def _checked_initial_values(self, n_features):
         """Validated copies of the user's initial parameters (None if unset)."""
@@ -355,9 +485,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             verbose=self.verbose, verbose_interval=self.verbose_interval,
         )  # fmt: skip
 
-    def _training_rows(self, X, backend):
-        """Validated training rows (on the backend's device, or on Dask)."""
-        rows = training_rows(X, backend, ensure_min_samples=2)
+    def _training_rows(self, X, backend, sample_weight=None):
+        """Validated training rows (on the backend's device, or on Dask),
+        those of zero weight dropped."""
+        rows = training_rows(
+            X, backend, ensure_min_samples=2, sample_weight=sample_weight,
+            missing=self.missing == "fiml",
+        )  # fmt: skip
         if rows.shape[0] < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components but got "
@@ -398,17 +532,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_volume = region.log_volume
         if self.hypervolume is not None:
             log_volume = float(np.log(self.hypervolume))
-        noise_rows = noise_start_rows(
-            self.noise, backend.to_numpy(X_start), rows.shape[0]
-        )
+        noise = self.noise
+        if is_noise_mask(noise) and rows.kept is not None:  # zero weights dropped
+            noise = np.asarray(noise)[rows.kept]
+        noise_rows = noise_start_rows(noise, backend.to_numpy(X_start), rows.shape[0])
         return UniformNoise(float(noise_rows.mean()), log_volume, region), ~noise_rows
 
     @staticmethod
     def _feature_variances(rows, backend):
-        variances = rows.X.var(axis=0)
-        if is_dask_array(variances):
-            variances = variances.compute()
-        return np.asarray(backend.to_numpy(variances), np.float64)
+        return _feature_moments(rows, backend)[1]
 
     def _ridge(self, variances):
         """`reg_covar`, or with ``reg_covar_scale='variance'`` that fraction of
@@ -431,22 +563,28 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights_init, means_init, precisions_init = initial_values
         model = get_covariance_model(self.covariance_type)
         # All the rows in memory; on Dask, rows drawn across all blocks.
-        X = backend.asarray(rows.sample(INIT_SAMPLE_SIZE, random_state))
+        X, weight = rows.sample(INIT_SAMPLE_SIZE, random_state)
+        X = backend.asarray(X)
         noise, signal_rows = self._noise_component(rows, backend, X)
         if noise is not None:
             X = X[backend.asarray(signal_rows)]
+            weight = None if weight is None else weight[backend.asarray(signal_rows)]
         if weights_init is None or means_init is None or precisions_init is None:
             if self.init_params == "hc":
                 subset = hierarchical_start_rows(X.shape[0], random_state)
-                X = X if subset is None else X[backend.asarray(subset)]
+                if subset is not None:
+                    X = X[backend.asarray(subset)]
+                    weight = None if weight is None else weight[backend.asarray(subset)]
+            X = _fill_with_means(X, weight, backend.xp)
             resp = _initial_responsibilities(
-                backend.to_numpy(X), self.n_components, self.init_params, random_state
-            )
+                backend.to_numpy(X), self.n_components, self.init_params,
+                random_state, None if weight is None else backend.to_numpy(weight),
+            )  # fmt: skip
             # Centre the initial moments on the data mean (float32 stability).
             centre = np.asarray(backend.to_numpy(X.mean(axis=0)), dtype=np.float64)
             components = components_from_responsibilities(
                 backend, X, resp, model, ridge,
-                np.tile(centre, (self.n_components, 1)), prior,
+                np.tile(centre, (self.n_components, 1)), prior, weight,
             )  # fmt: skip
             weights, means = components.weights, components.means
         if weights_init is not None:
@@ -465,7 +603,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             components, weights=components.weights * (1.0 - noise.weight), noise=noise
         )
 
-    def _em_step(self, rows, backend, ridge, prior=None):
+    def _em_step(self, rows, backend, ridge, prior=None, fixed=None):
         """One EM step on `rows`: components -> (next components, mean
         log-likelihood at the given ones, their statistics)."""
 
@@ -474,7 +612,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 backend, components.scorer(), components.shift()
             )
             return (
-                m_step(statistics, components.covariance, ridge, components, prior),
+                m_step(
+                    statistics, components.covariance, ridge, components, prior, fixed
+                ),
                 statistics.mean_log_likelihood,
                 statistics,
             )
@@ -542,8 +682,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _weighted_log_prob(self, X, backend):
         """log p(x | k) + log w_k on the backend's device, shape (N, K), and
-        a last column for the noise component if any."""
-        return self._fitted_components().scorer().log_joint(backend, X)
+        a last column for the noise component if any (marginal densities of
+        rows with missing values)."""
+        return (
+            self._fitted_components()
+            .scorer()
+            .log_joint(backend, X, self._allows_missing())
+        )
+
+    def _allows_missing(self):
+        return getattr(self, "_fitted_missing", "error") == "fiml"
 
     def _labels(self, log_joint, backend):
         """Most probable component of each row; -1 for the noise component."""
@@ -557,7 +705,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self.means_.shape[0] + noise
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM, keeping the best of ``n_init`` runs.
 
         Parameters
@@ -568,15 +716,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             row block where it lives and the statistics are summed in a tree
             (see :doc:`/distributed`).
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights: a row of weight 3 counts as three
+            copies of it, a row of weight 0 as absent (integer weights give
+            the fit of the repeated rows from the same start). The
+            log-likelihood, ``lower_bound_`` and the degeneracy checks use
+            the weighted counts; k-means starts weigh the rows too.
 
         Returns
         -------
         self : GaussianMixture
         """
-        self._fit(X)
+        self._fit(X, sample_weight)
         return self
 
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return the most probable component of each sample.
 
         A final E-step guarantees ``fit_predict(X) == fit(X).predict(X)``.
@@ -585,23 +739,31 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ----------
         X : array-like or cupy.ndarray of shape (n_samples, n_features)
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`; every row gets a label, those of weight 0 too.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
         """
-        rows, backend = self._fit(X)
-        if is_dask_array(X):
+        rows, backend = self._fit(X, sample_weight)
+        if is_dask_array(X) or rows.kept is not None:
             return self.predict(X)
-        labels = self._labels(self._weighted_log_prob(rows.X, backend), backend)
+        log_joint = (
+            self._fitted_components()
+            .scorer()
+            .log_joint(backend, rows.X, self.missing == "fiml")
+        )
+        labels = self._labels(log_joint, backend)
         return labels if is_cupy_array(X) else backend.to_numpy(labels)
 
-    def _fit(self, X):
+    def _fit(self, X, sample_weight=None):
         """EM on `X`; the validated rows and the backend."""
         self._check_parameters()
         backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
-        rows = self._training_rows(X, backend)
+        rows = self._training_rows(X, backend, sample_weight)
         initial_values = self._checked_initial_values(rows.shape[1])
+        fixed = self._fixed_parameters(initial_values, rows.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         if not do_init:
             self._check_continuation(rows)
@@ -623,10 +785,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         driver = self._driver()
         with backend.compute_context():
             best = driver.best_of(
-                starts, self._em_step(rows, backend, ridge, prior), lower_bound
+                starts, self._em_step(rows, backend, ridge, prior, fixed), lower_bound
             )
         driver.warn_if_not_converged(best)
-        reason = self._degeneracy(best.state, rows.shape[0], ridge, prior, variances)
+        n_samples = rows.shape[0] if best.extras is None else best.extras.n_samples
+        reason = self._degeneracy(best.state, n_samples, ridge, prior, variances)
         if reason:
             warnings.warn(
                 f"The fitted mixture is degenerate: {reason}. Its likelihood "
@@ -638,6 +801,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._set_fitted(best.state, rows.X.dtype, backend)
         self.reg_covar_ = ridge
         self.prior_ = prior
+        self._fixed, self._fitted_missing = fixed, self.missing
         record_input_features(self, X)
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
@@ -646,7 +810,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._statistics = best.extras
         return rows, backend
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one batch: one E-step on it, one M-step.
 
         Statistics add up across calls (incremental EM with step size equal to
@@ -660,6 +824,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ----------
         X : array-like or cupy.ndarray of shape (n_samples, n_features)
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the batch's rows (see :meth:`fit`).
 
         Returns
         -------
@@ -669,22 +835,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
         first_call = not hasattr(self, "means_")
         if first_call:
-            rows = self._training_rows(X, backend)
+            rows = self._training_rows(X, backend, sample_weight)
             ridge = self._ridge(self._feature_variances(rows, backend))
             prior = self._resolve_prior(rows, backend)
+            initial_values = self._checked_initial_values(rows.shape[1])
             components = self._initial_components(
-                rows,
-                backend,
-                check_random_state(self.random_state),
-                self._checked_initial_values(rows.shape[1]),
-                ridge,
-                prior,
-            )
+                rows, backend, check_random_state(self.random_state),
+                initial_values, ridge, prior,
+            )  # fmt: skip
             previous_statistics, previous_bound, n_iter = None, -np.inf, 0
         else:
             # The batch's columns must be the fitted ones (names and order).
             validate_data(self, X, reset=False, skip_check_array=True)
-            rows = training_rows(X, backend)
+            rows = training_rows(
+                X, backend, sample_weight=sample_weight, missing=self.missing == "fiml"
+            )
+            initial_values = self._checked_initial_values(rows.shape[1])
             self._check_continuation(rows)
             components = self._fitted_components()
             ridge, prior = self.reg_covar_, self.prior_
@@ -697,11 +863,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         statistics = batch
         if previous_statistics is not None:
             statistics = previous_statistics + batch
-        components = m_step(statistics, components.covariance, ridge, components, prior)
+        fixed = self._fixed_parameters(initial_values, rows.shape[1])
+        components = m_step(
+            statistics, components.covariance, ridge, components, prior, fixed
+        )
 
         self._set_fitted(components, rows.X.dtype, backend)
         self.reg_covar_ = ridge
         self.prior_ = prior
+        self._fixed, self._fitted_missing = fixed, self.missing
         if first_call:
             record_input_features(self, X)
         self.lower_bound_ = batch.mean_log_likelihood
@@ -720,7 +890,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         backend = resolve_backend(self.backend, X)
         on_gpu = is_cupy_array(X)
-        X = backend.asarray(check_fitted_input(self, X))
+        X = backend.asarray(check_fitted_input(self, X, self._allows_missing()))
         if X.dtype.itemsize < self.means_.dtype.itemsize:
             # Scored in the model's precision: float32 means of data far from
             # zero would lose what float32 rows still resolve.
@@ -742,21 +912,24 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         X, backend, as_input_type = self._fitted_input(X)
         scorer = self._fitted_components().scorer()
-        return as_input_type(scorer.score_samples(backend, X))
+        return as_input_type(scorer.score_samples(backend, X, self._allows_missing()))
 
-    def score(self, X, y=None):
-        """Mean log-likelihood per sample of `X`.
+    def score(self, X, y=None, sample_weight=None):
+        """Mean log-likelihood per sample of `X` (weighted mean with
+        `sample_weight`).
 
         Parameters
         ----------
         X : array-like or cupy.ndarray of shape (n_samples, n_features)
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         log_likelihood : float
         """
-        return float(self.score_samples(X).mean())
+        log_likelihood, n_samples = self._total_log_likelihood(X, sample_weight)
+        return log_likelihood / n_samples
 
     @rowwise(dtype=np.int64)
     def predict(self, X):
@@ -788,8 +961,61 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             With a noise component, one more column (the last) for it.
         """
         X, backend, as_input_type = self._fitted_input(X)
-        resp, _ = self._fitted_components().scorer().posteriors(backend, X)
+        resp, _ = (
+            self._fitted_components()
+            .scorer()
+            .posteriors(backend, X, self._allows_missing())
+        )
         return as_input_type(resp)
+
+    def impute(self, X, n_imputations=None):
+        """Fill the missing values (NaN) of `X` from the fitted mixture.
+
+        Needs ``missing='fiml'``. Each row's missing coordinates get their
+        conditional expectation given its observed ones, ``sum_k p(k | x_O)
+        E[x_M | x_O, k]``; or, for multiple imputation, draws from their
+        conditional distribution (a component drawn from the posterior, then
+        the Gaussian conditional), seeded by ``random_state``. Observed
+        values are returned unchanged.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        n_imputations : int or None, default=None
+            None: conditional means. An int: that many imputed copies.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features), or \
+                (n_imputations, n_samples, n_features)
+        """
+        check_is_fitted(self)
+        if not self._allows_missing():
+            raise ValueError(
+                "impute needs a model fitted with missing='fiml'; this one was "
+                f"fitted with missing={getattr(self, '_fitted_missing', 'error')!r}."
+            )
+        if n_imputations is not None:
+            check_param_int(n_imputations, "n_imputations", 1)
+        backend = resolve_backend("numpy")
+        X = np.asarray(check_fitted_input(self, X, allow_nan=True), dtype=np.float64)
+        scorer = MissingScorer(self._fitted_components().scorer())
+        patterns = MissingPatterns.from_rows(X, np)
+        rng = check_random_state(self.random_state)
+        draws = 1 if n_imputations is None else n_imputations
+        imputed = np.repeat(X[None], draws, axis=0)
+        for group in patterns.groups:
+            resp, _ = masked_posteriors(scorer.group_log_joint(backend, group), True)
+            means = scorer.conditional_means(backend, group)  # (K, n, m)
+            M = np.flatnonzero(~group.observed)
+            rows = group.index[:, None]
+            if n_imputations is None:
+                imputed[0][rows, M] = np.einsum("nk,knm->nm", resp, means)
+                continue
+            conditional = scorer.marginal(group.observed).conditional
+            for d in range(draws):
+                imputed[d][rows, M] = _draw_conditional(resp, means, conditional, rng)
+        return imputed[0] if n_imputations is None else imputed
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture (seeded by ``random_state``).
@@ -812,36 +1038,56 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ criteria
     def _n_parameters(self):
-        return self._fitted_components().n_parameters()
+        """Free parameters: the mixture's, less those held fixed."""
+        count = self._fitted_components().n_parameters()
+        fixed = getattr(self, "_fixed", None)
+        if fixed is None:
+            return count
+        return count - fixed.n_parameters(self.covariance_type, *self.means_.shape)
 
-    def _total_log_likelihood(self, X):
+    def _total_log_likelihood(self, X, sample_weight=None):
+        """``sum_i w_i log p(x_i)`` and ``n = sum_i w_i``."""
         log_prob = self.score_samples(X)
-        return float(log_prob.sum()), log_prob.shape[0]
+        if is_dask_array(log_prob):
+            log_prob = log_prob.compute()
+        log_prob = np.asarray(log_prob.get() if hasattr(log_prob, "get") else log_prob)
+        if sample_weight is None:
+            return float(log_prob.sum()), log_prob.shape[0]
+        sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
+        positive = sample_weight > 0  # a weight of 0 is the row's absence
+        total = float(sample_weight[positive] @ log_prob[positive])
+        return total, float(sample_weight.sum())
 
-    def bic(self, X):
+    def bic(self, X, sample_weight=None):
         """Bayesian information criterion on `X` (lower is better).
+
+        ``-2 sum_i w_i log p(x_i) + p log n`` with ``n = sum_i w_i`` under
+        `sample_weight` (frequency weights: the BIC of the repeated rows).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         bic : float
         """
-        log_likelihood, n_samples = self._total_log_likelihood(X)
+        log_likelihood, n_samples = self._total_log_likelihood(X, sample_weight)
         return bic(log_likelihood, self._n_parameters(), n_samples)
 
-    def aic(self, X):
+    def aic(self, X, sample_weight=None):
         """Akaike information criterion on `X` (lower is better).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows, as in :meth:`bic`.
 
         Returns
         -------
         aic : float
         """
-        log_likelihood, _ = self._total_log_likelihood(X)
+        log_likelihood, _ = self._total_log_likelihood(X, sample_weight)
         return aic(log_likelihood, self._n_parameters())

@@ -17,7 +17,7 @@ from .._backend import is_cupy_array
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def check_samples(X, *, ensure_min_samples=1, input_name="X"):
+def check_samples(X, *, ensure_min_samples=1, input_name="X", allow_nan=False):
     """Validate a 2-D array of finite floats without touching any estimator.
 
     NumPy-compatible input goes through :func:`sklearn.utils.check_array`;
@@ -28,6 +28,9 @@ def check_samples(X, *, ensure_min_samples=1, input_name="X"):
     X : array-like or cupy.ndarray of shape (n_samples, n_features)
     ensure_min_samples : int, default=1
     input_name : str, default="X"
+    allow_nan : bool, default=False
+        Accept NaN as a missing value (infinity stays an error), but no row
+        whose every value is missing.
 
     Returns
     -------
@@ -35,12 +38,16 @@ def check_samples(X, *, ensure_min_samples=1, input_name="X"):
     """
     if not is_cupy_array(X):
         check_feature_names(X)
-        return check_array(
+        X = check_array(
             X,
             dtype=list(FLOAT_DTYPES),
             ensure_min_samples=ensure_min_samples,
             input_name=input_name,
+            ensure_all_finite="allow-nan" if allow_nan else True,
         )
+        if allow_nan:
+            check_no_empty_rows(X, input_name)
+        return X
     import cupy
 
     if X.ndim != 2:
@@ -56,9 +63,58 @@ def check_samples(X, *, ensure_min_samples=1, input_name="X"):
             f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
             f"minimum of {ensure_min_samples} is required."
         )
-    if not bool(cupy.isfinite(X).all()):
+    if allow_nan:
+        if bool(cupy.isinf(X).any()):
+            raise ValueError(f"Input {input_name} contains infinity.")
+        check_no_empty_rows(X, input_name)
+    elif not bool(cupy.isfinite(X).all()):
         raise ValueError(f"Input {input_name} contains NaN or infinity.")
     return X
+
+
+def check_no_empty_rows(X, input_name="X"):
+    """Raise for rows whose every value is missing (NaN): they carry no
+    information a likelihood could use."""
+    if X.shape[1] == 0 or X.shape[0] == 0:
+        return
+    empty = X != X  # NaN, on X's device
+    empty = empty.all(axis=1)
+    if bool(empty.any()):
+        rows = np.flatnonzero(empty.get() if hasattr(empty, "get") else empty)
+        raise ValueError(
+            f"{input_name} has {rows.size} row(s) whose every value is missing "
+            f"(NaN), e.g. row {rows[0]}; drop them before fitting or scoring."
+        )
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Non-negative finite frequency weights, one per row, not all zero.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,), float64
+    """
+    sample_weight = check_array(
+        sample_weight, dtype=np.float64, ensure_2d=False, input_name="sample_weight"
+    )
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            "sample_weight must be 1-dimensional, one weight per row; got shape "
+            f"{sample_weight.shape}."
+        )
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} values but X has "
+            f"{n_samples} rows."
+        )
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative; got negative weights.")
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number (all "
+            "weights are zero)."
+        )
+    return sample_weight
 
 
 class _FeatureNameProbe(BaseEstimator):
@@ -73,11 +129,18 @@ def check_feature_names(X):
         validate_data(_FeatureNameProbe(), X, reset=True, skip_check_array=True)
 
 
-def check_fitted_input(estimator, X):
-    """Validate `X` for a fitted estimator: dtype, finiteness, feature count."""
+def check_fitted_input(estimator, X, allow_nan=False):
+    """Validate `X` for a fitted estimator: dtype, finiteness (NaN allowed as
+    missing if `allow_nan`, except in a whole row), feature count."""
     if not is_cupy_array(X):
-        return validate_data(estimator, X, reset=False, dtype=list(FLOAT_DTYPES))
-    X = check_samples(X)
+        X = validate_data(
+            estimator, X, reset=False, dtype=list(FLOAT_DTYPES),
+            ensure_all_finite="allow-nan" if allow_nan else True,
+        )  # fmt: skip
+        if allow_nan:
+            check_no_empty_rows(X)
+        return X
+    X = check_samples(X, allow_nan=allow_nan)
     if X.shape[1] != estimator.n_features_in_:
         raise ValueError(
             f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
