@@ -81,6 +81,26 @@ def _em_step_statistics_case(dtype, form):
     return (X, *(a.astype(dtype) for a in (log_weights, means, factors, shift)))
 
 
+def _missing_em_step_statistics_case(dtype, form):
+    """Rows with NaN sorted by pattern, and the patterns' embedded parameters."""
+    from skmix._core import ComponentScorer
+    from skmix._core._missing import MissingPatterns, MissingScorer
+
+    X, means, factors, log_weights, shift, _ = _problem(dtype, form, seed=2)
+    rng = np.random.default_rng(6)
+    X = X.copy()
+    X[rng.random(X.shape) < 0.3] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 1.0
+    patterns = MissingPatterns.from_rows(X, np)
+    scorer = MissingScorer(ComponentScorer(log_weights, means, factors))
+    const, embedded, slopes, _ = scorer.embedded(patterns.observed)
+    weight = rng.uniform(0.5, 2.0, patterns.incomplete.shape[0])
+    return (
+        patterns.incomplete, patterns.pattern,
+        *(a.astype(dtype) for a in (const, means, embedded, slopes, shift, weight)),
+    )  # fmt: skip
+
+
 def _logsumexp_rows_case(dtype, form):
     return ((np.random.default_rng(1).standard_normal((300, 7)) * 40).astype(dtype),)
 
@@ -92,12 +112,19 @@ KERNEL_CASES = {
     "score_samples": _score_samples_case,
     "weighted_moments": _weighted_moments_case,
     "em_step_statistics": _em_step_statistics_case,
+    "missing_em_step_statistics": _missing_em_step_statistics_case,
     "logsumexp_rows": _logsumexp_rows_case,
 }
 
 
 def test_every_kernel_has_a_conformance_case():
     assert set(KERNEL_CASES) == set(KERNELS)
+
+
+def _as_float64(argument):
+    if isinstance(argument, np.ndarray) and argument.dtype.kind == "f":
+        return argument.astype(np.float64)
+    return argument
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -110,15 +137,98 @@ def test_kernel_conforms_to_the_reference(kernel, backend_name, dtype, form):
     backend = resolve_backend(backend_name)
     on_device = [backend.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
     actual = to_host(backend, getattr(backend.kernels, kernel)(*on_device))
-    expected = getattr(reference, kernel)(
-        *(a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in args)
-    )
+    expected = getattr(reference, kernel)(*(_as_float64(a) for a in args))
     if not isinstance(expected, tuple):
         actual, expected = (actual,), (expected,)
     assert len(actual) == len(expected)
     for a, e in zip(actual, expected, strict=True):
         assert np.shape(a) == np.shape(e)
         assert _relative_error(a, e) < TOLERANCE[dtype]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("form", FORMS)
+def test_weighted_e_step_equals_repeated_rows(backend_name, form):
+    """Integer frequency weights: the statistics of the repeated rows, on every
+    backend (the reference's weighted path is checked by the same numbers)."""
+    X, means, factors, log_weights, shift, _ = _problem(np.float64, form, seed=7)
+    weight = np.random.default_rng(8).integers(0, 4, X.shape[0]).astype(np.float64)
+    backend = resolve_backend(backend_name)
+    on_device = [backend.asarray(a) for a in (log_weights, means, factors, shift)]
+    weighted = to_host(
+        backend,
+        backend.kernels.em_step_statistics(
+            backend.asarray(X), *on_device, sample_weight=backend.asarray(weight)
+        ),
+    )
+    repeated = reference.em_step_statistics(
+        np.repeat(X, weight.astype(int), axis=0), log_weights, means, factors, shift
+    )
+    for a, e in zip(weighted, repeated, strict=True):
+        assert _relative_error(a, e) < 1e-10
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_reference_missing_e_step_matches_conditional_expectations(form):
+    """The missing-value statistics against a row-by-row computation with
+    NumPy's linear algebra: conditional means and covariances of the missing
+    coordinates given the observed ones (Ghahramani & Jordan 1994), and
+    log-densities of the observed coordinates' marginal from scipy."""
+    X, pattern, const, means, factors, slopes, shift, weight = (
+        _missing_em_step_statistics_case(np.float64, form)
+    )
+    log_weights, precisions = (
+        _problem(np.float64, form, seed=2)[3],
+        _problem(np.float64, form, seed=2)[2],
+    )
+    if form == "full":
+        covariances = np.linalg.inv(precisions @ np.swapaxes(precisions, 1, 2))
+    else:
+        covariances = np.stack([np.diag(1.0 / f**2) for f in precisions])
+    K, D = means.shape
+    log_lik, nk, sum_x, sum_xx = 0.0, np.zeros(K), np.zeros((K, D)), np.zeros((K, D, D))
+    for x, w in zip(X, weight, strict=True):
+        o, m = ~np.isnan(x), np.isnan(x)
+        marginals = [
+            multivariate_normal(means[k, o], covariances[k][np.ix_(o, o)])
+            for k in range(K)
+        ]
+        log_joint = log_weights + [marginal.logpdf(x[o]) for marginal in marginals]
+        log_lik += w * logsumexp(log_joint)
+        resp = w * np.exp(log_joint - logsumexp(log_joint))
+        for k in range(K):
+            S = covariances[k]
+            gain = S[np.ix_(m, o)] @ np.linalg.inv(S[np.ix_(o, o)])
+            filled = x.copy()
+            filled[m] = means[k, m] + gain @ (x[o] - means[k, o])
+            conditional = np.zeros((D, D))
+            conditional[np.ix_(m, m)] = S[np.ix_(m, m)] - gain @ S[np.ix_(o, m)]
+            d = filled - shift[k]
+            nk[k] += resp[k]
+            sum_x[k] += resp[k] * d
+            sum_xx[k] += resp[k] * (np.outer(d, d) + conditional)
+    actual_log_lik, actual_nk, actual_x, actual_xx, nk_pattern = (
+        reference.missing_em_step_statistics(
+            X, pattern, const, means, factors, slopes, shift, weight
+        )
+    )
+    from skmix._core import ComponentScorer
+    from skmix._core._missing import MissingScorer
+
+    scorer = MissingScorer(ComponentScorer(log_weights, means, precisions))
+    *_, conditional = scorer.embedded(
+        ~np.isnan(X[np.searchsorted(pattern, np.arange(pattern.max() + 1))])
+    )
+    if form == "full":
+        actual_xx = actual_xx + np.einsum("pk,pkab->kab", nk_pattern, conditional)
+        expected_xx = sum_xx
+    else:
+        actual_xx = actual_xx + np.einsum("pk,pka->ka", nk_pattern, conditional)
+        expected_xx = np.diagonal(sum_xx, axis1=1, axis2=2)
+    np.testing.assert_allclose(actual_log_lik, log_lik, rtol=1e-12)
+    np.testing.assert_allclose(actual_nk, nk, rtol=1e-12)
+    np.testing.assert_allclose(actual_x, sum_x, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(actual_xx, expected_xx, rtol=1e-10)
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

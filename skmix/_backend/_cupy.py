@@ -13,6 +13,7 @@ from ._numpy import (
     em_step_statistics,
     log_gaussian_prob,
     logsumexp_rows,
+    missing_em_step_statistics,
     score_samples,
     weighted_moments,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "em_step_statistics",
     "log_gaussian_prob",
     "logsumexp_rows",
+    "missing_em_step_statistics",
     "score_samples",
     "weighted_moments",
 ]

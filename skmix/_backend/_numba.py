@@ -495,3 +495,176 @@ def em_step_statistics(X, log_weights, means, precisions_chol, shift,
         _EM, X, n_components, full, constants, shift=shift, weight=sample_weight
     )
     return (float(log_lik.sum()), *_add_chunks(moments, full))
+
+
+@_cached_njit
+def _missing_pass(
+    X, pattern, weight, const, means, factors, slopes, shift, full, bounds, first,
+    last, log_lik, nk, nk_pattern, sum_x, sum_xx_full, sum_xx_diag,
+):  # fmt: skip
+    """The E-step of rows with NaN over chunks ``first:last`` (row ranges
+    ``bounds``): see :func:`skmix._backend._numpy.missing_em_step_statistics`.
+
+    Rows come sorted by pattern, so a block of rows (cut at pattern
+    boundaries) shares its observed coordinates and every inner loop runs
+    over the block's rows, as in ``_pass``. Each chunk adds into its own
+    partial sums.
+    """
+    n_features = X.shape[1]
+    n_components = means.shape[0]
+    xt = np.empty((n_features, _BLOCK))
+    zt = np.empty((n_components, n_features, _BLOCK))
+    lp = np.empty((n_components, _BLOCK))
+    d = np.empty((n_features, _BLOCK))
+    wd = np.empty((n_features, _BLOCK))
+    y = np.empty(_BLOCK)
+    maha = np.empty(_BLOCK)
+    peak = np.empty(_BLOCK)
+    total = np.empty(_BLOCK)
+    observed = np.empty(n_features, np.bool_)
+    for c in range(first, last):
+        start = bounds[c]
+        while start < bounds[c + 1]:
+            p = pattern[start]
+            stop = min(start + _BLOCK, bounds[c + 1])
+            m = 0
+            while m < stop - start and pattern[start + m] == p:
+                m += 1
+            for j in range(n_features):
+                observed[j] = X[start, j] == X[start, j]
+                for b in range(m):
+                    xt[j, b] = X[start + b, j]
+            # Log joint of the observed coordinates' marginal.
+            for k in range(n_components):
+                for j in range(n_features):
+                    mu = means[k, j]
+                    if observed[j]:
+                        for b in range(m):
+                            zt[k, j, b] = xt[j, b] - mu
+                    else:
+                        for b in range(m):
+                            zt[k, j, b] = 0.0
+                for b in range(m):
+                    maha[b] = 0.0
+                for j in range(n_features):
+                    if not observed[j]:
+                        continue
+                    if full:
+                        for b in range(m):
+                            y[b] = 0.0
+                        for i in range(j + 1):  # embedded factors are upper
+                            u = factors[p, k, i, j]
+                            if u != 0.0:
+                                for b in range(m):
+                                    y[b] += zt[k, i, b] * u
+                    else:
+                        u = factors[p, k, j, 0]
+                        for b in range(m):
+                            y[b] = zt[k, j, b] * u
+                    for b in range(m):
+                        maha[b] += y[b] * y[b]
+                ck = const[p, k]
+                for b in range(m):
+                    lp[k, b] = ck - 0.5 * maha[b]
+            # Posteriors (times the rows' weights).
+            for b in range(m):
+                peak[b] = lp[0, b]
+            for k in range(1, n_components):
+                for b in range(m):
+                    peak[b] = max(peak[b], lp[k, b])
+            for b in range(m):
+                if peak[b] == -np.inf:
+                    peak[b] = 0.0
+                total[b] = 0.0
+            for k in range(n_components):
+                for b in range(m):
+                    lp[k, b] = math.exp(lp[k, b] - peak[b])
+                    total[b] += lp[k, b]
+            for b in range(m):
+                w = weight[start + b] if weight.size else 1.0
+                log_lik[c] += w * (peak[b] + math.log(total[b]))
+                total[b] = w / total[b]
+            # Moments of the rows completed by their conditional means.
+            for k in range(n_components):
+                count = 0.0
+                for b in range(m):
+                    lp[k, b] *= total[b]
+                    count += lp[k, b]
+                nk[c, k] += count
+                nk_pattern[c, p, k] += count
+                for j in range(n_features):
+                    s = shift[k, j]
+                    if observed[j]:
+                        for b in range(m):
+                            d[j, b] = xt[j, b] - s
+                    else:
+                        mu = means[k, j] - s
+                        for b in range(m):
+                            d[j, b] = mu
+                        if full:
+                            for i in range(n_features):
+                                slope = slopes[p, k, i, j]
+                                if slope != 0.0:
+                                    for b in range(m):
+                                        d[j, b] += zt[k, i, b] * slope
+                    first_moment = 0.0
+                    for b in range(m):
+                        wd[j, b] = lp[k, b] * d[j, b]
+                        first_moment += wd[j, b]
+                    sum_x[c, k, j] += first_moment
+                for a in range(n_features):
+                    if full:
+                        for j in range(a + 1):
+                            second = 0.0
+                            for b in range(m):
+                                second += wd[a, b] * d[j, b]
+                            sum_xx_full[c, k, a, j] += second
+                    else:
+                        second = 0.0
+                        for b in range(m):
+                            second += wd[a, b] * d[a, b]
+                        sum_xx_diag[c, k, a] += second
+            start += m
+
+
+def missing_em_step_statistics(X, pattern, const, means, factors, slopes, shift,
+                               sample_weight=None):  # fmt: skip
+    """See :func:`skmix._backend._numpy.missing_em_step_statistics`."""
+    X = _rows(X)
+    n_samples, n_features = X.shape
+    n_patterns, n_components = const.shape
+    full = factors.ndim == 4
+    if not full:  # one kernel signature for both forms
+        factors = factors[..., None]
+        slopes = np.empty((0, 0, 0, 0))
+    per_chunk = n_components * (n_features * n_features + n_features + 1 + n_patterns)
+    by_memory = max(1, _MAX_PARTIAL_FLOATS // max(1, per_chunk))
+    n_chunks = max(1, min(_n_blocks(n_samples), _MAX_CHUNKS, by_memory))
+    bounds = np.arange(n_chunks + 1, dtype=np.int64) * n_samples // n_chunks
+    d2 = n_features if full else 0
+    partials = (
+        np.zeros(n_chunks),
+        np.zeros((n_chunks, n_components)),
+        np.zeros((n_chunks, n_patterns, n_components)),
+        np.zeros((n_chunks, n_components, n_features)),
+        np.zeros((n_chunks, n_components, d2, d2)),
+        np.zeros((n_chunks, n_components, n_features - d2)),
+    )
+    weight = (
+        _NO_WEIGHTS
+        if sample_weight is None
+        else np.ascontiguousarray(sample_weight, np.float64)
+    )
+    arrays = tuple(
+        np.ascontiguousarray(a, dtype=np.float64)
+        for a in (const, means, factors, slopes, shift)
+    )
+    pattern = np.ascontiguousarray(pattern, dtype=np.int64)
+
+    def task_args(first, last):
+        return (X, pattern, weight, *arrays, full, bounds, first, last, *partials)
+
+    _split(_missing_pass, n_chunks, n_samples, task_args)
+    log_lik, nk, nk_pattern, *moments = partials
+    nk, sum_x, sum_xx = _add_chunks((nk, *moments), full)
+    return float(log_lik.sum()), nk, sum_x, sum_xx, nk_pattern.sum(axis=0)

@@ -197,3 +197,90 @@ def score_samples(X, log_weights, means, precisions_chol):
         log_weights, X.dtype, _module_of(X)
     )
     return logsumexp_rows(weighted)
+
+
+def missing_em_step_statistics(X, pattern, const, means, factors, slopes, shift,
+                               sample_weight=None):  # fmt: skip
+    """E-step statistics of rows with missing values (NaN), by pattern.
+
+    Pattern p's parameters are embedded in the full feature space: row i of
+    pattern ``pattern[i]`` has component k's log-density ``const[p, k] -
+    ||z F[p, k]||^2 / 2`` with ``z = x - mu_k`` on the observed coordinates
+    (0 on the missing ones) and ``F[p, k]`` the marginal precision factor of
+    the observed coordinates (zero rows and columns elsewhere); its missing
+    coordinates are filled with ``mu_k + z S[p, k]`` (zero columns on the
+    observed ones) before the moments are taken.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Rows sorted by pattern, NaN where missing.
+    pattern : array of int64, shape (n_samples,)
+        Each row's pattern, non-decreasing.
+    const : array of shape (n_patterns, n_components)
+        ``log w_k + log det F[p, k] - n_observed / 2 log(2 pi)``.
+    means : array of shape (n_components, n_features)
+    factors : array of shape (n_patterns, n_components, n_features, n_features) \
+            or (n_patterns, n_components, n_features)
+        Upper-triangular embedded factors, or diagonal ones.
+    slopes : array of shape (n_patterns, n_components, n_features, n_features) \
+            or empty (diagonal covariances: the missing coordinates' means)
+    shift : array of shape (n_components, n_features)
+    sample_weight : array of shape (n_samples,) or None
+
+    Returns
+    -------
+    log_likelihood : float
+    nk, sum_x, sum_xx : arrays
+        As :func:`em_step_statistics`, without the missing coordinates'
+        conditional covariance (which the caller adds per pattern).
+    nk_pattern : array of shape (n_patterns, n_components)
+        ``sum_i r_ik`` over each pattern's rows.
+    """
+    xp = _module_of(X)
+    n_patterns, n_components = const.shape
+    n_features = X.shape[1]
+    full = factors.ndim == 4
+    bounds = np.searchsorted(
+        np.asarray(pattern.get() if hasattr(pattern, "get") else pattern),
+        np.arange(n_patterns + 1),
+    )
+    log_lik = 0.0
+    nk_pattern = xp.zeros((n_patterns, n_components), dtype=X.dtype)
+    sum_x = xp.zeros((n_components, n_features), dtype=X.dtype)
+    second = (n_features, n_features) if full else (n_features,)
+    sum_xx = xp.zeros((n_components, *second), dtype=X.dtype)
+    for p in range(n_patterns):
+        rows = X[int(bounds[p]) : int(bounds[p + 1])]
+        if rows.shape[0] == 0:
+            continue
+        missing = xp.isnan(rows)
+        centred = [xp.where(missing, 0.0, rows - means[k]) for k in range(n_components)]
+        log_joint = xp.stack(
+            [
+                const[p, k]
+                - 0.5
+                * xp.sum(
+                    (centred[k] @ factors[p, k] if full else centred[k] * factors[p, k])
+                    ** 2,
+                    axis=1,
+                )
+                for k in range(n_components)
+            ],
+            axis=1,
+        )
+        log_norm = logsumexp_rows(log_joint)
+        with np.errstate(under="ignore", invalid="ignore"):
+            resp = xp.exp(log_joint - log_norm[:, None])
+        if sample_weight is not None:
+            weight = sample_weight[int(bounds[p]) : int(bounds[p + 1])]
+            resp, log_norm = resp * weight[:, None], log_norm * weight
+        log_lik += float(xp.sum(log_norm))
+        nk_pattern[p] = xp.sum(resp, axis=0)
+        for k in range(n_components):
+            fill = means[k] + centred[k] @ slopes[p, k] if full else means[k]
+            d = xp.where(missing, fill, rows) - shift[k]
+            weighted = d * resp[:, k : k + 1]
+            sum_x[k] += xp.sum(weighted, axis=0)
+            sum_xx[k] += weighted.T @ d if full else xp.sum(weighted * d, axis=0)
+    return log_lik, xp.sum(nk_pattern, axis=0), sum_x, sum_xx, nk_pattern

@@ -20,6 +20,7 @@ KERNELS = (
     "logsumexp_rows",
     "weighted_moments",
     "em_step_statistics",
+    "missing_em_step_statistics",
     "score_samples",
 )
 

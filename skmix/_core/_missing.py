@@ -19,6 +19,8 @@ import numpy as np
 
 from .._math._statistics import _collect
 
+_LOG_2PI = float(np.log(2 * np.pi))
+
 
 @dataclass(frozen=True)
 class PatternGroup:
@@ -31,18 +33,16 @@ class PatternGroup:
         Positions of the rows in the array they came from (host).
     values : array of shape (n_rows, n_observed)
         Their observed coordinates, on the rows' device.
-    weight : array of shape (n_rows,) or None
     """
 
     observed: np.ndarray
     index: np.ndarray
     values: object
-    weight: object = None
 
 
 @dataclass(frozen=True)
 class MissingPatterns:
-    """Rows split into complete ones and groups by missingness pattern.
+    """Rows split into complete ones and the others sorted by pattern.
 
     Attributes
     ----------
@@ -50,46 +50,73 @@ class MissingPatterns:
         Rows without NaN, on the rows' device (for the fused kernel).
     complete_index : ndarray of int
     complete_weight : array or None
-    groups : list of PatternGroup
-        One per pattern with at least one missing value.
-    n_samples : int
+    incomplete : array of shape (n_incomplete, n_features)
+        The other rows, sorted by pattern, NaN where missing.
+    incomplete_index : ndarray of int
+    incomplete_weight : array or None
+    pattern : array of int64, shape (n_incomplete,)
+        Each incomplete row's pattern (non-decreasing), on the rows' device.
+    observed : ndarray of bool, shape (n_patterns, n_features)
+        What each pattern observes (host).
+    bounds : ndarray of int, shape (n_patterns + 1,)
+        Pattern p's rows are ``incomplete[bounds[p]:bounds[p + 1]]``.
     """
 
     complete: object
     complete_index: np.ndarray
     complete_weight: object
-    groups: list
-    n_samples: int
+    incomplete: object
+    incomplete_index: np.ndarray
+    incomplete_weight: object
+    pattern: object
+    observed: np.ndarray
+    bounds: np.ndarray
 
     @classmethod
     def from_rows(cls, X, xp, sample_weight=None):
         """Group the rows of `X` (NumPy or CuPy) by their NaN pattern."""
         missing = xp.isnan(X)
         mask = np.asarray(missing.get() if hasattr(missing, "get") else missing)
-        n_samples, n_features = mask.shape
+        complete = ~mask.any(axis=1)
+        complete_index = np.flatnonzero(complete)
+        incomplete_index = np.flatnonzero(~complete)
         # One key per pattern: the packed bits of the row's mask.
-        keys = np.packbits(mask, axis=1)
-        keys = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1])))
-        _, first, inverse = np.unique(keys[:, 0], return_index=True,
-                                      return_inverse=True)  # fmt: skip
-        inverse = inverse.ravel()
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(first.size + 1))
-        groups, complete_index = [], np.empty(0, dtype=np.int64)
-        for p in range(first.size):
-            index = order[bounds[p] : bounds[p + 1]]
-            observed = ~mask[first[p]]
-            if observed.all():
-                complete_index = index
-                continue
+        keys = np.ascontiguousarray(np.packbits(mask[incomplete_index], axis=1))
+        keys = keys.view(np.dtype((np.void, max(keys.shape[1], 1))))[:, 0]
+        _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
+        pattern = pattern.ravel()
+        observed = ~mask[incomplete_index[first]]
+        order = np.argsort(pattern, kind="stable")
+        incomplete_index, pattern = incomplete_index[order], pattern[order]
+
+        def take(index):
             device_index = xp.asarray(index)
-            values = X[device_index][:, xp.asarray(np.flatnonzero(observed))]
             weight = None if sample_weight is None else sample_weight[device_index]
-            groups.append(PatternGroup(observed, index, values, weight))
-        device_index = xp.asarray(complete_index)
-        complete_weight = None if sample_weight is None else sample_weight[device_index]
-        return cls(X[device_index], complete_index, complete_weight, groups,
-                   n_samples)  # fmt: skip
+            return X[device_index], weight
+
+        (complete_rows, complete_weight), (incomplete, incomplete_weight) = (
+            take(complete_index),
+            take(incomplete_index),
+        )
+        bounds = np.searchsorted(pattern, np.arange(first.size + 1))
+        return cls(
+            complete_rows, complete_index, complete_weight, incomplete,
+            incomplete_index, incomplete_weight, xp.asarray(pattern.astype(np.int64)),
+            observed, bounds,
+        )  # fmt: skip
+
+    @property
+    def n_patterns(self):
+        return self.observed.shape[0]
+
+    def groups(self, xp):
+        """The incomplete rows as one :class:`PatternGroup` per pattern."""
+        for p in range(self.n_patterns):
+            rows = self.incomplete[int(self.bounds[p]) : int(self.bounds[p + 1])]
+            observed = self.observed[p]
+            values = rows[:, xp.asarray(np.flatnonzero(observed))]
+            index = self.incomplete_index[self.bounds[p] : self.bounds[p + 1]]
+            yield PatternGroup(observed, index, values)
 
 
 def has_missing(X):
@@ -131,6 +158,10 @@ def _marginal(means, precisions, covariances, observed):
     return _Marginal(means[:, obs], np.ascontiguousarray(factor), slopes, conditional)
 
 
+#: Bounds the embedded per-pattern parameters of one kernel call (floats).
+_MAX_PATTERN_FLOATS = 1 << 22
+
+
 class MissingScorer:
     """A :class:`~skmix._core.ComponentScorer`'s kernels on rows with NaN.
 
@@ -141,10 +172,15 @@ class MissingScorer:
 
     def __init__(self, scorer):
         self.scorer = scorer
+        self.log_weights = np.asarray(scorer.log_weights, dtype=np.float64)
         self.means = np.asarray(scorer.means, dtype=np.float64)
         self.precisions = np.asarray(scorer.precisions, dtype=np.float64)
         self.covariances = _covariances(self.precisions)
         self._marginals = {}
+
+    @property
+    def full(self):
+        return self.precisions.ndim == 3
 
     def marginal(self, observed):
         key = observed.tobytes()
@@ -163,82 +199,124 @@ class MissingScorer:
             backend.asarray(marginal.means, dtype=dtype),
             backend.asarray(marginal.precisions, dtype=dtype),
         )
-        return log_prob + backend.asarray(self.scorer.log_weights, dtype=dtype)
+        return log_prob + backend.asarray(self.log_weights, dtype=dtype)
 
-    def log_joint(self, backend, X, patterns=None):
+    def log_joint(self, backend, X):
         """(n_samples, K) log joint of rows with or without NaN."""
         xp = backend.xp
-        patterns = patterns or MissingPatterns.from_rows(X, xp)
+        patterns = MissingPatterns.from_rows(X, xp)
         out = xp.empty((X.shape[0], self.means.shape[0]), dtype=X.dtype)
         if patterns.complete.shape[0]:
             out[xp.asarray(patterns.complete_index)] = self.scorer.log_joint(
                 backend, patterns.complete
             )
-        for group in patterns.groups:
+        for group in patterns.groups(xp):
             out[xp.asarray(group.index)] = self.group_log_joint(backend, group)
         return out
 
+    def embedded(self, observed):
+        """Patterns' parameters in the full feature space (the kernel's form).
+
+        Patterns observing as many features are done together, in batched
+        factorisations.
+
+        Returns ``const`` (P, K), ``factors`` (P, K, D, D) upper or (P, K, D),
+        ``slopes`` (P, K, D, D) (empty if diagonal) and the missing
+        coordinates' conditional covariances (P, K, D, D) or (P, K, D).
+        """
+        n_patterns, n_features = observed.shape
+        n_components = self.means.shape[0]
+        if not self.full:
+            factors = np.where(observed[:, None, :], self.precisions[None], 0.0)
+            conditional = np.where(observed[:, None, :], 0.0, self.covariances[None])
+            with np.errstate(divide="ignore"):
+                log_det = np.sum(np.log(np.where(observed[:, None, :], factors, 1.0)),
+                                 axis=2)  # fmt: skip
+            const = self._const(log_det, observed)
+            return const, factors, np.empty((0, 0, 0, 0)), conditional
+        square = (n_patterns, n_components, n_features, n_features)
+        factors, slopes, conditional = (
+            np.zeros(square),
+            np.zeros(square),
+            np.zeros(square),
+        )
+        log_det = np.empty((n_patterns, n_components))
+        n_observed = observed.sum(axis=1)
+        for size in np.unique(n_observed):
+            which = np.flatnonzero(n_observed == size)
+            obs = np.stack([np.flatnonzero(observed[p]) for p in which])  # (Q, o)
+            mis = np.stack([np.flatnonzero(~observed[p]) for p in which])  # (Q, m)
+            S = self.covariances[None]  # (1, K, D, D)
+            rows_o, rows_m = obs[:, None, :, None], mis[:, None, :, None]
+            cols_o, cols_m = obs[:, None, None, :], mis[:, None, None, :]
+            component = np.arange(n_components)[None, :, None, None]
+            S_OO = S[0][component, rows_o, cols_o]  # (Q, K, o, o)
+            S_OM = S[0][component, rows_o, cols_m]
+            S_MM = S[0][component, rows_m, cols_m]
+            lower = np.linalg.cholesky(S_OO)
+            factor = np.swapaxes(np.linalg.inv(lower), -1, -2)  # upper, W W^T = S_OO^-1
+            slope = np.linalg.solve(S_OO, S_OM)
+            q = which[:, None, None, None]
+            factors[q, component, rows_o, cols_o] = factor
+            slopes[q, component, rows_o, cols_m] = slope
+            conditional[q, component, rows_m, cols_m] = (
+                S_MM - np.swapaxes(S_OM, -1, -2) @ slope
+            )
+            log_det[which] = np.sum(
+                np.log(np.diagonal(factor, axis1=-2, axis2=-1)), axis=-1
+            )
+        return self._const(log_det, observed), factors, slopes, conditional
+
+    def _const(self, log_det, observed):
+        """``log w_k + log det F[p, k] - n_observed / 2 log(2 pi)``."""
+        n_observed = observed.sum(axis=1)[:, None]
+        return self.log_weights[None] + log_det - 0.5 * n_observed * _LOG_2PI
+
     def e_step_statistics(self, backend, patterns, shift):
         """:class:`GaussianStatistics` of rows with NaN: complete rows by the
-        fused kernel, each pattern with its conditional expectations."""
-        xp = backend.xp
+        fused kernel, the others by the missing-value kernel, a batch of
+        patterns at a time."""
         shift = np.asarray(shift, dtype=np.float64)
-        n_components, n_features = shift.shape
-        full = self.precisions.ndim == 3
         statistics = None
         if patterns.complete.shape[0]:
             statistics = self.scorer.e_step_statistics(
                 backend, patterns.complete, shift, patterns.complete_weight
             )
-        for group in patterns.groups:
-            part = self._group_statistics(backend, xp, group, shift, full)
+        n_components, n_features = shift.shape
+        per_pattern = 3 * n_components * n_features * (n_features if self.full else 1)
+        batch = max(1, _MAX_PATTERN_FLOATS // per_pattern)
+        for first in range(0, patterns.n_patterns, batch):
+            last = min(first + batch, patterns.n_patterns)
+            part = self._batch_statistics(backend, patterns, first, last, shift)
             statistics = part if statistics is None else statistics + part
         return statistics
 
-    def _group_statistics(self, backend, xp, group, shift, full):
-        marginal = self.marginal(group.observed)
-        log_joint = self.group_log_joint(backend, group)
-        log_norm = backend.kernels.logsumexp_rows(log_joint)
-        with np.errstate(under="ignore", invalid="ignore"):
-            resp = xp.exp(log_joint - log_norm[:, None])
-        if group.weight is not None:
-            resp = resp * group.weight[:, None]
-            log_norm = log_norm * group.weight
-        M = np.flatnonzero(~group.observed)
-        n_rows, dtype = group.values.shape[0], group.values.dtype
-        n_components, n_features = shift.shape
-        sum_x = xp.empty((n_components, n_features), dtype=dtype)
-        second = (n_features, n_features) if full else (n_features,)
-        sum_xx = xp.empty((n_components, *second), dtype=dtype)
-        filled = xp.empty((n_rows, n_features), dtype=dtype)
-        O_dev = xp.asarray(np.flatnonzero(group.observed))
-        M_dev = xp.asarray(M)
-        filled[:, O_dev] = group.values
-        for k in range(n_components):
-            mean = backend.asarray(self.means[k], dtype=dtype)
-            if full:
-                slopes = backend.asarray(marginal.slopes[k], dtype=dtype)
-                filled[:, M_dev] = mean[M_dev] + (group.values - mean[O_dev]) @ slopes
-            else:
-                filled[:, M_dev] = mean[M_dev]
-            d = filled - backend.asarray(shift[k], dtype=dtype)
-            weighted = d * resp[:, k : k + 1]
-            sum_x[k] = xp.sum(weighted, axis=0)
-            sum_xx[k] = weighted.T @ d if full else xp.sum(weighted * d, axis=0)
-        n_samples = n_rows if group.weight is None else float(xp.sum(group.weight))
+    def _batch_statistics(self, backend, patterns, first, last, shift):
+        """Statistics of the rows of patterns ``first:last``."""
+        start, stop = int(patterns.bounds[first]), int(patterns.bounds[last])
+        X = patterns.incomplete[start:stop]
+        weight = patterns.incomplete_weight
+        weight = None if weight is None else weight[start:stop]
+        const, factors, slopes, conditional = self.embedded(
+            patterns.observed[first:last]
+        )
+        on_device = (backend.asarray(a, dtype=X.dtype)
+                     for a in (const, self.means, factors, slopes, shift))  # fmt: skip
+        log_lik, nk, sum_x, sum_xx, nk_pattern = (
+            backend.kernels.missing_em_step_statistics(
+                X, patterns.pattern[start:stop] - first, *on_device, weight
+            )
+        )
+        n_samples = X.shape[0] if weight is None else float(backend.xp.sum(weight))
         statistics = _collect(
-            backend, n_samples, float(xp.sum(log_norm)), xp.sum(resp, axis=0),
-            sum_x, sum_xx, backend.asarray(shift, dtype=dtype), dtype,
+            backend, n_samples, log_lik, nk, sum_x, sum_xx,
+            backend.asarray(shift, dtype=X.dtype), X.dtype,
         )  # fmt: skip
         # The missing coordinates' conditional covariance, once per unit of
         # responsibility.
-        sum_xx = statistics.sum_xx
-        if full:
-            sum_xx[:, M[:, None], M] += (
-                statistics.nk[:, None, None] * marginal.conditional
-            )
-        else:
-            sum_xx[:, M] += statistics.nk[:, None] * marginal.conditional
+        nk_pattern = np.asarray(backend.to_numpy(nk_pattern), dtype=np.float64)
+        subscripts = "pk,pkab->kab" if self.full else "pk,pka->ka"
+        statistics.sum_xx[...] += np.einsum(subscripts, nk_pattern, conditional)
         return statistics
 
     # ---------------------------------------------------------- imputation

@@ -1004,7 +1004,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         draws = 1 if n_imputations is None else n_imputations
         imputed = np.repeat(X[None], draws, axis=0)
-        for group in patterns.groups:
+        for group in patterns.groups(np):
             resp, _ = masked_posteriors(scorer.group_log_joint(backend, group), True)
             means = scorer.conditional_means(backend, group)  # (K, n, m)
             M = np.flatnonzero(~group.observed)
