@@ -50,16 +50,19 @@ def _sync(backend):
         cupy.cuda.Device().synchronize()
 
 
-def seconds_per_iteration(make, X, n_short, n_long, repeats, backend=None):
-    """Per-iteration EM time from two warm-started fits of different lengths."""
+def seconds_per_iteration(make, X, n_short, n_long, repeats, backend=None,
+                          fit_params=None):  # fmt: skip
+    """Per-iteration EM time from two warm-started fits of different lengths
+    (`fit_params`, such as ``sample_weight``, passed to every ``fit``)."""
+    fit_params = fit_params or {}
 
     def run(n_iter):
         model = make(max_iter=1)
-        model.fit(X)  # initialisation + 1 iteration, not timed
+        model.fit(X, **fit_params)  # initialisation + 1 iteration, not timed
         model.set_params(warm_start=True, max_iter=n_iter, tol=0.0)
         _sync(backend)
         start = time.perf_counter()
-        model.fit(X)
+        model.fit(X, **fit_params)
         _sync(backend)
         return time.perf_counter() - start
 
