@@ -85,3 +85,29 @@ def test_cupy_kernels_match_numpy_reference(cupy):
     assert actual[0] == pytest.approx(expected[0], rel=1e-12)
     for a, e in zip(actual[1:], expected[1:], strict=True):
         np.testing.assert_allclose(a.get(), e, rtol=1e-10)
+
+
+def test_cupy_weighted_and_missing_value_fits_match_numpy(cupy):
+    """sample_weight and missing='fiml' on the GPU: the NumPy reference's fit,
+    with the rows kept on the device."""
+    X, _ = make_blobs(n_samples=3000, n_features=4, centers=3, random_state=1)
+    rng = np.random.default_rng(0)
+    weights = rng.integers(0, 4, X.shape[0]).astype(np.float64)
+    X_missing = X.copy()
+    X_missing[rng.random(X.shape) < 0.15] = np.nan
+    X_missing[np.isnan(X_missing).all(axis=1), 0] = 0.0
+    for data, params, fit_params in [
+        (X, {}, {"sample_weight": weights}),
+        (X_missing, {"missing": "fiml"}, {}),
+    ]:
+        reference = GaussianMixture(3, random_state=0, backend="numpy", **params)
+        reference.fit(data, **fit_params)
+        on_gpu = GaussianMixture(3, random_state=0, backend="cupy", **params)
+        on_gpu.fit(cupy.asarray(data), **fit_params)
+        assert on_gpu.backend_ == "cupy"
+        np.testing.assert_allclose(on_gpu.means_, reference.means_, rtol=1e-8)
+        scores = on_gpu.score_samples(cupy.asarray(data))
+        assert isinstance(scores, cupy.ndarray)
+        np.testing.assert_allclose(
+            scores.get(), reference.score_samples(data), rtol=1e-8
+        )
