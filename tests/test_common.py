@@ -36,6 +36,18 @@ CHECK_PARAMS = {
     # tested in tests/experts).
     "MixtureOfExpertsRegressor": dict(n_components=1),
 }
+#: scikit-learn checks an estimator is expected to fail, with why.
+EXPECTED_FAILED_CHECKS = {
+    "GaussianMixtureSelector": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "The hierarchical start ignores the weights (as GaussianMixture's "
+            "and mclust's do) and, like every start, numbers the components by "
+            "row order, which the check shuffles: the weighted and repeated "
+            "fits reach other optima or permuted components. Equivalence from "
+            "agreeing starts is tested in tests/mixture/test_selection.py."
+        ),
+    },
+}
 #: Estimators that run on NumPy only, with why.
 NUMPY_ONLY = {
     # Many small per-subject matrices, which batched LAPACK already handles.
@@ -82,7 +94,13 @@ def test_discovery_finds_every_estimator():
     }
 
 
-@parametrize_with_checks(list(_check_instances()))
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(
+    list(_check_instances()), expected_failed_checks=_expected_failed_checks
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

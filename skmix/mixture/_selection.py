@@ -30,7 +30,7 @@ from .._core import (
     resolve_prior,
     rowwise,
 )
-from .._core._noise import noise_start_rows
+from .._core._noise import is_noise_mask, noise_start_rows
 from .._core._prior import check_prior_spec
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
@@ -39,6 +39,7 @@ from ..utils import (
     check_n_components_grid,
     check_param_int,
     check_param_option,
+    check_sample_weight,
     check_samples,
     record_input_features,
 )
@@ -105,10 +106,42 @@ def _failed_row(row, status, reason):
             "error": reason}  # fmt: skip
 
 
-def _evaluate(estimator, X, start, covariance_type, n_components):
+def _weighted_moments(X, weight):
+    """mclust's default-prior moments of rows with frequency weights: those
+    of the rows repeated by their weights (``DataMoments.from_array``
+    without weights)."""
+    if weight is None:
+        return DataMoments.from_array(X)
+    n = float(weight.sum())
+    mean = weight @ X / n
+    centred = X - mean
+    scatter = (weight[:, None] * centred).T @ centred
+    return DataMoments(int(round(n)), mean, np.atleast_2d(scatter / max(n - 1.0, 1.0)))
+
+
+def _criteria(log_likelihood, n_parameters, resp, weight):
+    """BIC, AIC and ICL with ``n = sum_i w_i`` and the ICL penalty
+    ``-2 sum_i w_i log max_k tau_ik`` under frequency weights, as
+    :meth:`GaussianMixture.bic` weighs the rows."""
+    if weight is None:
+        n_samples = resp.shape[0]
+        return dict(
+            bic=bic(log_likelihood, n_parameters, n_samples),
+            aic=aic(log_likelihood, n_parameters),
+            icl=icl(log_likelihood, n_parameters, n_samples, resp),
+        )
+    with np.errstate(divide="ignore"):
+        penalty = float(-2.0 * weight @ np.log(np.max(resp, axis=1)))
+    criterion = bic(log_likelihood, n_parameters, float(weight.sum()))
+    return dict(
+        bic=criterion, aic=aic(log_likelihood, n_parameters), icl=criterion + penalty
+    )
+
+
+def _evaluate(estimator, X, start, covariance_type, n_components, weight=None):
     """Fit one candidate: its row of ``results_``, the fitted model (None if
     it failed) and its criteria (also for a degenerate fit, whose row has
-    NaN)."""
+    NaN). `weight`: the rows' frequency weights (all positive) or None."""
     row = dict(covariance_type=covariance_type, n_components=n_components)
     model = estimator.set_params(
         n_components=n_components, covariance_type=covariance_type
@@ -118,7 +151,7 @@ def _evaluate(estimator, X, start, covariance_type, n_components):
             model.set_params(**_partition_start(start, n_components, model))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DegenerateMixtureWarning)
-            model.fit(X)
+            model.fit(X, sample_weight=weight)
     except ValueError as error:
         return _failed_row(row, "failed", str(error)), None, None
     degenerate = None
@@ -134,37 +167,41 @@ def _evaluate(estimator, X, start, covariance_type, n_components):
         .scorer()
         .posteriors(backend, backend.asarray(X, dtype=model.means_.dtype))
     )
-    resp = backend.to_numpy(resp)
+    resp, log_norm = backend.to_numpy(resp), backend.to_numpy(log_norm)
     row.update(
-        log_likelihood=float(backend.to_numpy(log_norm).sum()),
+        log_likelihood=float(log_norm.sum() if weight is None else weight @ log_norm),
         n_parameters=model._n_parameters(),
         converged=bool(model.converged_),
         n_iter=int(model.n_iter_),
     )
-    log_likelihood, n_parameters = row["log_likelihood"], row["n_parameters"]
-    n_samples = X.shape[0]
-    criteria = dict(
-        bic=bic(log_likelihood, n_parameters, n_samples),
-        aic=aic(log_likelihood, n_parameters),
-        icl=icl(log_likelihood, n_parameters, n_samples, resp),
-    )
+    criteria = _criteria(row["log_likelihood"], row["n_parameters"], resp, weight)
     if degenerate:
         return _failed_row(row, "degenerate", degenerate), model, criteria
     return {**row, **criteria, "status": "fitted", "error": ""}, model, criteria
 
 
+def _format_count(value, width):
+    """A row count (or a sum of frequency weights) right-aligned in `width`."""
+    if float(value).is_integer():
+        return f"{int(value):>{width}d}"
+    return f"{value:>{width}.2f}"
+
+
 class _HierarchicalStart(NamedTuple):
-    """The rows one tree clustered and its cut for each number of
-    components, or why the tree could not be built."""
+    """The rows one tree clustered (and their frequency weights, None
+    without) and its cut for each number of components, or why the tree
+    could not be built."""
 
     rows: np.ndarray = None
     partitions: dict = {}
     error: str = ""
+    weights: np.ndarray = None
 
 
 def _partition_start(start, n_components, model):
     """Initial parameters from the M-step of a start partition (mclust's
-    ``me(model, X, z)``), as ``GaussianMixture`` parameters."""
+    ``me(model, X, z)``; with frequency weights, the weighted M-step), as
+    ``GaussianMixture`` parameters."""
     if start.error:
         raise ValueError(start.error)
     X_start, partitions = start.rows, start.partitions
@@ -178,13 +215,17 @@ def _partition_start(start, n_components, model):
     structure = get_covariance_model(model.covariance_type)
     # Under a prior, the start is the MAP M-step with the prior of the rows
     # clustered (mclust's mstep on its hierarchical subset).
-    prior = resolve_prior(
-        model.prior, structure, n_components, DataMoments.from_array(X_start)
-    )
+    weight = start.weights
+    moments = _weighted_moments(X_start, weight)
+    if weight is None:
+        variances = X_start.var(axis=0)
+    else:
+        variances = weight @ (X_start - moments.mean) ** 2 / weight.sum()
+    prior = resolve_prior(model.prior, structure, n_components, moments)
     components = components_from_responsibilities(
         resolve_backend("numpy"), X_start, np.eye(n_components)[labels], structure,
-        model._ridge(X_start.var(axis=0)),
-        np.tile(X_start.mean(axis=0), (n_components, 1)), prior,
+        model._ridge(variances), np.tile(moments.mean, (n_components, 1)), prior,
+        weight,
     )  # fmt: skip
     return dict(
         weights_init=components.weights,
@@ -349,23 +390,41 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             backend=self.backend,
         )
 
-    def _hierarchical_start(self, X, grid, random_state):
-        """One tree for every candidate (on a subset of many rows)."""
+    def _hierarchical_start(self, X, grid, random_state, weight=None):
+        """One tree for every candidate (on a subset of many rows); the tree
+        ignores `weight`, the M-steps of its cuts use it."""
         subset = hierarchical_start_rows(X.shape[0], random_state)
         X_start = X if subset is None else X[subset]
+        if weight is not None and subset is not None:
+            weight = weight[subset]
         grid = [k for k in grid if k <= X_start.shape[0]]
         try:
-            return _HierarchicalStart(X_start, hierarchical_partitions(X_start, grid))
+            partitions = hierarchical_partitions(X_start, grid)
         except ValueError as error:  # e.g. constant data: every fit fails
             return _HierarchicalStart(error=f"The hierarchical start failed: {error}")
+        return _HierarchicalStart(X_start, partitions, weights=weight)
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit every candidate and keep the best by `criterion`.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights, passed to every candidate's
+            :meth:`GaussianMixture.fit`: a row of weight 3 counts as three
+            copies of it, a row of weight 0 as absent (it is dropped before
+            anything else, noise and hierarchical starts included). The
+            criteria use the weighted log-likelihood ``sum_i w_i log p(x_i)``
+            and ``n = sum_i w_i``, as :meth:`GaussianMixture.bic` does, and
+            ICL the weighted penalty ``-2 sum_i w_i log max_k tau_ik``.
+            The hierarchical tree of ``init_params='hc'`` (and a noise start
+            from outlying rows) ignores the weights, as in
+            :class:`GaussianMixture`, though the M-step of each cut is
+            weighted; integer weights therefore give the fit of the repeated
+            rows when the starts agree (always with weight-aware
+            ``init_params``, such as 'kmeans', on well-separated data).
 
         Returns
         -------
@@ -378,6 +437,17 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         check_param_option(self.init_params, "init_params", INIT_PARAMS)
         check_param_int(self.verbose, "verbose", 0)
         X_checked = check_samples(X, ensure_min_samples=2)
+        X_fit, weight, kept = X_checked, None, None
+        if sample_weight is not None:
+            weight = check_sample_weight(sample_weight, X_checked.shape[0])
+            if not weight.all():  # a weight of 0 is the row's absence
+                kept = np.flatnonzero(weight)
+                X_fit, weight = X_checked[kept], weight[kept]
+            if X_fit.shape[0] < 2:
+                raise ValueError(
+                    f"Found {X_fit.shape[0]} row(s) of non-zero sample_weight "
+                    "while a minimum of 2 is required."
+                )
         check_prior_spec(self.prior)
         covariance_types = _check_covariance_types(
             self.covariance_types, X_checked.shape[1], self.prior
@@ -385,22 +455,25 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         # Reject bad shared parameters (e.g. tol < 0, a prior of the wrong
         # shape) before the grid swallows them as per-candidate failures.
         self._candidate()._check_parameters()
+        X_host = np.asarray(X_fit, dtype=np.float64)
         if self.prior is not None:
-            moments = DataMoments.from_array(X_checked)
+            moments = _weighted_moments(X_host, weight)
             for covariance_type in covariance_types:
                 resolve_prior(self.prior, get_covariance_model(covariance_type),
                               grid[0], moments)  # fmt: skip
 
-        X_host = np.asarray(X_checked, dtype=np.float64)
-        noise = self._noise_rows(X_host)
+        noise = self._noise_rows(X_host, X_checked.shape[0], kept)
         start = None
         if self.init_params == "hc":
             signal = X_host if noise is None else X_host[~noise]
+            signal_weight = None
+            if weight is not None:
+                signal_weight = weight if noise is None else weight[~noise]
             start = self._hierarchical_start(
-                signal, grid, check_random_state(self.random_state)
+                signal, grid, check_random_state(self.random_state), signal_weight
             )
         tasks = [(t, k) for t in covariance_types for k in grid]
-        outcomes = self._fit_all(X_checked, start, tasks, noise)
+        outcomes = self._fit_all(X_fit, start, tasks, noise, weight)
 
         rows = [row for row, _, _ in outcomes]
         best_value, best = self._select(outcomes)
@@ -416,7 +489,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         }
         self.best_criterion_ = float(best_value)
         self.backend_ = best.backend_
-        self._training_labels = best.predict(X_checked)
+        self._training_labels = best.predict(X_fit)
+        self._training_weights = weight
         record_input_features(self, X)
         return self
 
@@ -456,22 +530,34 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             warnings.warn(message, DegenerateMixtureWarning, stacklevel=3)
         return value, outcomes[index][1]
 
-    def _noise_rows(self, X):
-        """The noise start shared by every candidate (None without noise)."""
+    def _noise_rows(self, X, n_samples, kept=None):
+        """The noise start shared by every candidate, a mask of the rows of
+        `X` (None without noise). `kept`: which of the `n_samples` rows given
+        `X` holds (None: all), to which a noise mask of those rows is cut."""
         if self.noise is False:
             return None
-        return noise_start_rows(self.noise, X, X.shape[0])
+        noise = self.noise
+        if is_noise_mask(noise) and kept is not None:
+            mask = np.asarray(noise)
+            if mask.dtype != bool or mask.shape != (n_samples,):
+                raise ValueError(
+                    "A noise mask must be a boolean array with one entry per row "
+                    f"of X ({n_samples}); got dtype {mask.dtype} and shape "
+                    f"{mask.shape}."
+                )
+            noise = mask[kept]
+        return noise_start_rows(noise, X, X.shape[0])
 
-    def _fit_all(self, X, start, tasks, noise):
+    def _fit_all(self, X, start, tasks, noise, weight=None):
         if self.n_jobs not in (None, 1):
             return Parallel(n_jobs=self.n_jobs, verbose=10 * self.verbose)(
-                delayed(_evaluate)(self._candidate(noise), X, start, *task)
+                delayed(_evaluate)(self._candidate(noise), X, start, *task, weight)
                 for task in tasks
             )
         outcomes = []
         for index, task in enumerate(tasks, 1):
             clock = perf_counter()
-            outcomes.append(_evaluate(self._candidate(noise), X, start, *task))
+            outcomes.append(_evaluate(self._candidate(noise), X, start, *task, weight))
             if self.verbose:
                 self._report(index, len(tasks), outcomes[-1][0], clock)
         return outcomes
@@ -492,7 +578,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         log-likelihood, df, BIC and ICL, and the best `n_best` candidates.
 
         BIC and ICL are shown with skmix's sign (lower is better); mclust
-        prints their negatives.
+        prints their negatives. After a fit with `sample_weight`, ``n`` and
+        the class sizes are sums of the weights.
 
         Returns
         -------
@@ -503,9 +590,11 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         table = self.results_.set_index(["covariance_type", "n_components"])
         chosen = table.loc[(best.covariance_type, best.n_components)]
         labels = self._training_labels
+        weight = getattr(self, "_training_weights", None)
+        weight = np.ones(labels.size) if weight is None else weight
         classes = list(range(best.n_components)) + ([-1] if -1 in labels else [])
-        sizes = [int(np.sum(labels == k)) for k in classes]
-        n_samples = labels.size
+        sizes = [float(weight[labels == k].sum()) for k in classes]
+        n_samples = float(weight.sum())
         ranked = self.results_.dropna(subset=[self.criterion]).nsmallest(
             n_best, self.criterion
         )
@@ -514,13 +603,13 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             f"{best.covariance_type} model with {best.n_components} components:",
             "",
             f"{'log-likelihood':>16}{'n':>8}{'df':>6}{'BIC':>14}{'ICL':>14}",
-            f"{chosen['log_likelihood']:>16.4f}{n_samples:>8d}"
+            f"{chosen['log_likelihood']:>16.4f}{_format_count(n_samples, 8)}"
             f"{int(chosen['n_parameters']):>6d}{chosen['bic']:>14.4f}"
             f"{chosen['icl']:>14.4f}",
             "",
             "Clustering table:",
             "".join(f"{k:>7d}" if k >= 0 else "  noise" for k in classes),
-            "".join(f"{n:>7d}" for n in sizes),
+            "".join(_format_count(n, 7) for n in sizes),
             "",
             f"Best {self.criterion.upper()} values:",
         ]
@@ -546,10 +635,11 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         best, X = self._best(X)
         return best.score_samples(X)
 
-    def score(self, X, y=None):
-        """Mean log-likelihood per sample under the best mixture."""
+    def score(self, X, y=None, sample_weight=None):
+        """Mean log-likelihood per sample under the best mixture (weighted
+        mean with `sample_weight`, see :meth:`GaussianMixture.score`)."""
         best, X = self._best(X)
-        return best.score(X)
+        return best.score(X, sample_weight=sample_weight)
 
     @rowwise(dtype=np.int64)
     def predict(self, X):

@@ -213,3 +213,179 @@ def test_bad_parameters(params, match):
 def test_bad_input():
     with pytest.raises(ValueError, match="NaN"):
         GaussianMixtureSelector([1]).fit([[0.0, np.nan], [1.0, 2.0]])
+
+
+# ------------------------------------------------------------ sample weights
+CRITERIA_COLUMNS = ["log_likelihood", "n_parameters", "bic", "aic", "icl"]
+
+
+def _blobs(seed=0, n_per_blob=40):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    X = np.vstack([rng.normal(c, 1.0, (n_per_blob, 2)) for c in centres])
+    return X, rng.integers(0, 4, X.shape[0])
+
+
+def _assert_same_selection(weighted, repeated, rtol):
+    assert weighted.best_params_ == repeated.best_params_
+    pd.testing.assert_frame_equal(
+        weighted.results_.drop(columns=CRITERIA_COLUMNS),
+        repeated.results_.drop(columns=CRITERIA_COLUMNS),
+        check_dtype=False,
+    )
+    np.testing.assert_allclose(
+        weighted.results_[CRITERIA_COLUMNS].to_numpy(float),
+        repeated.results_[CRITERIA_COLUMNS].to_numpy(float),
+        rtol=rtol,
+    )
+    assert weighted.best_criterion_ == pytest.approx(repeated.best_criterion_, rel=rtol)
+    for attribute in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(
+            getattr(weighted.best_estimator_, attribute),
+            getattr(repeated.best_estimator_, attribute),
+            rtol=rtol,
+            atol=1e-12,
+        )
+
+
+def test_integer_weights_give_the_selection_of_repeated_rows():
+    """From agreeing starts (k-means on well-separated blobs converges to the
+    same partition either way), every candidate's fit and criteria, ICL's
+    weighted penalty included, are those of the repeated rows."""
+    X, weight = _blobs()
+    common = dict(
+        n_components=range(1, 5), covariance_types=["EII", "VVI", "VVV"],
+        init_params="kmeans", random_state=0,
+    )  # fmt: skip
+    for criterion in ("bic", "icl"):
+        weighted = GaussianMixtureSelector(**common, criterion=criterion).fit(
+            X, sample_weight=weight
+        )
+        repeated = GaussianMixtureSelector(**common, criterion=criterion).fit(
+            np.repeat(X, weight, axis=0)
+        )
+        _assert_same_selection(weighted, repeated, rtol=1e-8)
+        np.testing.assert_allclose(
+            weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-10
+        )
+
+
+@pytest.mark.parametrize("init_params", ["hc", "kmeans"])
+def test_zero_weights_are_dropped_rows(init_params):
+    X, weight = _blobs(seed=1)
+    common = dict(
+        n_components=range(1, 4), covariance_types=["EII", "VVV"],
+        init_params=init_params, random_state=0,
+    )  # fmt: skip
+    kept = weight > 0
+    with_zeros = GaussianMixtureSelector(**common).fit(X, sample_weight=weight)
+    dropped = GaussianMixtureSelector(**common).fit(X[kept], sample_weight=weight[kept])
+    pd.testing.assert_frame_equal(with_zeros.results_, dropped.results_)
+    # Weights of 0 and 1: the unweighted selection on the rows of weight 1,
+    # the hierarchical tree included.
+    unit = GaussianMixtureSelector(**common).fit(X, sample_weight=kept.astype(float))
+    unweighted = GaussianMixtureSelector(**common).fit(X[kept])
+    _assert_same_selection(unit, unweighted, rtol=1e-8)
+    np.testing.assert_array_equal(unit.predict(X), unweighted.predict(X))
+
+
+def test_weighted_criteria_are_those_of_gaussian_mixture():
+    """BIC and AIC with n = sum of the weights, as GaussianMixture.bic(X,
+    sample_weight) computes them; ICL adds -2 sum_i w_i log max_k tau_ik."""
+    X, _ = _blobs(seed=2)
+    weight = np.random.default_rng(2).uniform(0.2, 3.0, X.shape[0])
+    selector = GaussianMixtureSelector(range(1, 4), ["VVV", "EEE"]).fit(
+        X, sample_weight=weight
+    )
+    best = selector.best_estimator_
+    row = selector.results_.query("rank == 1").iloc[0]
+    assert row["bic"] == pytest.approx(best.bic(X, sample_weight=weight), rel=1e-10)
+    assert row["aic"] == pytest.approx(best.aic(X, sample_weight=weight), rel=1e-10)
+    assert row["log_likelihood"] == pytest.approx(
+        best.score(X, sample_weight=weight) * weight.sum(), rel=1e-10
+    )
+    penalty = -2.0 * weight @ np.log(best.predict_proba(X).max(axis=1))
+    assert row["icl"] == pytest.approx(row["bic"] + penalty, rel=1e-10)
+    assert selector.score(X, sample_weight=weight) == pytest.approx(
+        best.score(X, sample_weight=weight)
+    )
+    text = selector.summary()
+    assert f"{weight.sum():.2f}" in text  # n is the sum of the weights
+
+
+def test_summary_counts_integer_weights_as_rows():
+    X, weight = _blobs(seed=3)
+    common = dict(n_components=[3], covariance_types=["VVV"], init_params="kmeans")
+    weighted = GaussianMixtureSelector(**common, random_state=0).fit(
+        X, sample_weight=weight
+    )
+    repeated = GaussianMixtureSelector(**common, random_state=0).fit(
+        np.repeat(X, weight, axis=0)
+    )
+    assert weighted.summary() == repeated.summary()
+
+
+def test_noise_mask_of_every_row_is_cut_to_the_rows_of_positive_weight():
+    rng = np.random.default_rng(4)
+    X, weight = _blobs(seed=4)
+    X = np.vstack([X, rng.uniform(-10, 16, (20, 2))])
+    weight = np.r_[weight, rng.integers(0, 3, 20)]
+    mask = np.r_[np.zeros(120, bool), np.ones(20, bool)]
+    kept = weight > 0
+    common = dict(n_components=[2, 3], covariance_types=["VVV"], random_state=0)
+    with_zeros = GaussianMixtureSelector(**common, noise=mask).fit(
+        X, sample_weight=weight
+    )
+    dropped = GaussianMixtureSelector(**common, noise=mask[kept]).fit(
+        X[kept], sample_weight=weight[kept]
+    )
+    pd.testing.assert_frame_equal(with_zeros.results_, dropped.results_)
+    with pytest.raises(ValueError, match="one entry per row"):
+        GaussianMixtureSelector(**common, noise=mask[:-1]).fit(X, sample_weight=weight)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (-np.ones(150), "non-negative"),
+        (np.ones(149), "149 values"),
+        (np.ones((150, 2)), "1-dimensional"),
+        (np.zeros(150), "zero"),
+        (np.r_[1.0, np.zeros(149)], "minimum of 2"),
+        (np.r_[np.nan, np.ones(149)], "NaN"),
+    ],
+)
+def test_bad_sample_weight(sample_weight, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianMixtureSelector([1, 2], ["VVV"]).fit(IRIS, sample_weight=sample_weight)
+
+
+def test_a_constant_weight_scales_the_likelihood_not_the_hierarchical_fit():
+    """The tree is built on the rows, the M-step of its cuts weighs them: a
+    weight of 2 on every row fits as without weights, with twice the
+    log-likelihood and n = 2 n_samples in the criteria."""
+    common = dict(n_components=range(1, 4), covariance_types=["VEV", "VVV"])
+    weighted = GaussianMixtureSelector(**common).fit(
+        IRIS, sample_weight=np.full(150, 2.0)
+    )
+    unweighted = GaussianMixtureSelector(**common).fit(IRIS)
+    fitted = unweighted.results_["status"] == "fitted"
+    log_likelihood = unweighted.results_["log_likelihood"][fitted]
+    n_parameters = unweighted.results_["n_parameters"][fitted]
+    np.testing.assert_allclose(
+        weighted.results_["log_likelihood"][fitted], 2 * log_likelihood, rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        weighted.results_["bic"][fitted],
+        -4 * log_likelihood + n_parameters * np.log(300),
+        rtol=1e-8,
+    )
+    one = dict(n_components=[2], covariance_types=["VEV"])
+    weighted = GaussianMixtureSelector(**one).fit(IRIS, sample_weight=np.full(150, 2.0))
+    unweighted = GaussianMixtureSelector(**one).fit(IRIS)
+    for attribute in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(
+            getattr(weighted.best_estimator_, attribute),
+            getattr(unweighted.best_estimator_, attribute),
+            rtol=1e-8,
+        )
