@@ -13,6 +13,7 @@ from .._math import condition_gaussians
 from ..utils import (
     check_feature_names,
     check_param_int,
+    check_sample_weight,
     check_target_given,
     record_input_features,
 )
@@ -73,6 +74,19 @@ def scale_variance(predictions, target_variance):
     positive = variance > 0
     gain[positive] = np.sqrt(target_variance[positive] / variance[positive])
     return centre + gain * (predictions - centre)
+
+
+def _weighted_variance(values, sample_weight=None):
+    """Each column's variance, that of the rows repeated by their frequency
+    weights under `sample_weight` (rows of weight 0 left out)."""
+    if sample_weight is None:
+        return values.var(axis=0)
+    kept = sample_weight > 0
+    values, sample_weight = values[kept], sample_weight[kept]
+    mean = sample_weight @ values / sample_weight.sum()
+    return (sample_weight @ (values - mean) ** 2 / sample_weight.sum()).astype(
+        values.dtype, copy=False
+    )
 
 
 class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
@@ -192,13 +206,20 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the joint mixture of ``[X, y]``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights of the rows, passed to the joint
+            :meth:`GaussianMixture.fit`: a row of weight 3 counts as three
+            copies of it, a row of weight 0 as absent. ``target_variance_``
+            is the weighted variance. Integer weights give the fit of the
+            repeated rows from the same start (the k-means and k-means++
+            starts weigh the rows, but draw differently from repeated rows).
 
         Returns
         -------
@@ -210,6 +231,8 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
             X, y, dtype=list(FLOAT_DTYPES), multi_output=True, y_numeric=True
         )
         y_2d = y_checked.reshape(len(y_checked), -1).astype(X_checked.dtype)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X_checked.shape[0])
         joint = GaussianMixture(
             self.n_components,
             covariance_type=self.covariance_type,
@@ -220,7 +243,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
             init_params=self.init_params,
             random_state=self.random_state,
             backend=self.backend,
-        ).fit(np.hstack([X_checked, y_2d]))
+        ).fit(np.hstack([X_checked, y_2d]), sample_weight=sample_weight)
         n_x = X_checked.shape[1]
         components = joint._fitted_components()
         conditional = condition_gaussians(
@@ -234,7 +257,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
         self.coef_ = conditional.coef
         self.intercept_ = conditional.intercept
         self.conditional_covariances_ = conditional.covariances
-        self.target_variance_ = y_2d.var(axis=0)
+        self.target_variance_ = _weighted_variance(y_2d, sample_weight)
         self._marginal_scorer = GaussianComponents.from_covariances(
             components.weights,
             conditional.marginal_means,

@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmix.mixture import GaussianMixtureRegressor
+from skmix.mixture import GaussianMixture, GaussianMixtureRegressor
 
 from .._helpers import CPU_BACKENDS
 
@@ -156,3 +156,87 @@ def test_failed_fit_leaves_previous_fit_untouched():
         gmr.fit(np.ones((3, 2)), [1.0, 2.0, np.inf])
     np.testing.assert_array_equal(gmr.predict(X), before)
     assert gmr.n_features_in_ == 1
+
+
+# ------------------------------------------------------------ sample weights
+def _linear_data(n_targets, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((120, 3))
+    y = X @ rng.standard_normal((3, n_targets)) + 0.5 * rng.standard_normal(
+        (120, n_targets)
+    )
+    return X, (y.ravel() if n_targets == 1 else y), rng.integers(0, 4, 120)
+
+
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_integer_weights_give_the_fit_of_repeated_rows(n_targets):
+    """One component (a start every draw agrees on): the repeated rows' fit,
+    which is weighted least squares."""
+    X, y, weight = _linear_data(n_targets)
+    common = dict(reg_covar=0.0, init_params="kmeans", random_state=0)
+    weighted = GaussianMixtureRegressor(1, **common).fit(X, y, sample_weight=weight)
+    repeated = GaussianMixtureRegressor(1, **common).fit(
+        np.repeat(X, weight, axis=0), np.repeat(y, weight, axis=0)
+    )
+    for attribute in (
+        "weights_", "coef_", "intercept_", "conditional_covariances_",
+        "target_variance_",
+    ):  # fmt: skip
+        np.testing.assert_allclose(
+            getattr(weighted, attribute), getattr(repeated, attribute), rtol=1e-8
+        )
+    for a, b in zip(
+        weighted.predict(X, return_std=True),
+        repeated.predict(X, return_std=True),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-8)
+    wls = LinearRegression().fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(weighted.predict(X), wls.predict(X), rtol=1e-8)
+
+
+def test_weights_reach_the_joint_mixture():
+    X, y = _tent()
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, 200)
+    gmr = GaussianMixtureRegressor(2, random_state=0).fit(X, y, sample_weight=weight)
+    joint = GaussianMixture(
+        2, tol=1e-5, max_iter=500, init_params="k-means++", random_state=0
+    ).fit(np.column_stack([X, y]), sample_weight=weight)
+    np.testing.assert_allclose(gmr.gaussian_mixture_.means_, joint.means_, rtol=1e-12)
+    np.testing.assert_allclose(gmr.weights_, joint.weights_, rtol=1e-12)
+    mean = weight @ y / weight.sum()
+    assert gmr.target_variance_[0] == pytest.approx(
+        weight @ (y - mean) ** 2 / weight.sum(), rel=1e-12
+    )
+
+
+def test_zero_weights_are_dropped_rows():
+    X, y = _tent(1)
+    weight = np.random.default_rng(1).integers(0, 3, 200).astype(float)
+    kept = weight > 0
+    with_zeros = GaussianMixtureRegressor(2, random_state=0).fit(
+        X, y, sample_weight=weight
+    )
+    dropped = GaussianMixtureRegressor(2, random_state=0).fit(
+        X[kept], y[kept], sample_weight=weight[kept]
+    )
+    for attribute in ("weights_", "coef_", "intercept_", "target_variance_"):
+        np.testing.assert_array_equal(
+            getattr(with_zeros, attribute), getattr(dropped, attribute)
+        )
+    np.testing.assert_array_equal(with_zeros.predict(X), dropped.predict(X))
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (-np.ones(200), "non-negative"),
+        (np.ones(199), "199 values"),
+        (np.ones((200, 2)), "1-dimensional"),
+        (np.zeros(200), "zero"),
+    ],
+)
+def test_bad_sample_weight(sample_weight, match):
+    X, y = _tent()
+    with pytest.raises(ValueError, match=match):
+        GaussianMixtureRegressor(2).fit(X, y, sample_weight=sample_weight)
