@@ -31,6 +31,7 @@ from ..utils import (
     check_param_float,
     check_param_int,
     check_param_option,
+    check_sample_weight,
     check_samples,
     record_input_features,
 )
@@ -75,29 +76,80 @@ def stack_mixtures(mixtures, priors):
     )
 
 
-def conformal_p_values(scores, calibration_scores):
+def _sorted_with_weights(scores, weights):
+    """Sorted scores and the cumulative frequency weights along them (None
+    without weights)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if weights is None:
+        return np.sort(scores), None
+    order = np.argsort(scores, kind="stable")
+    return scores[order], np.cumsum(np.asarray(weights, dtype=np.float64)[order])
+
+
+def conformal_p_values(scores, calibration_scores, calibration_weights=None):
     """Split-conformal p-values: ``(1 + #{calibration <= s}) / (n + 1)``.
 
     Under exchangeability of a new inlier with the calibration inliers,
-    ``P(p <= alpha) <= alpha`` for every ``alpha``.
+    ``P(p <= alpha) <= alpha`` for every ``alpha``. With frequency
+    `calibration_weights`, a calibration score of weight ``w`` counts ``w``
+    times: ``(1 + sum_{calibration <= s} w) / (sum w + 1)``.
     """
-    calibration = np.sort(np.asarray(calibration_scores, dtype=np.float64))
+    calibration, cumulative = _sorted_with_weights(
+        calibration_scores, calibration_weights
+    )
     counts = np.searchsorted(calibration, scores, side="right")
-    return (1.0 + counts) / (calibration.size + 1.0)
+    if cumulative is None:
+        return (1.0 + counts) / (calibration.size + 1.0)
+    counts = np.concatenate([[0.0], cumulative])[counts]
+    return (1.0 + counts) / (cumulative[-1] + 1.0)
 
 
-def conformal_threshold(calibration_scores, alpha):
+def conformal_threshold(calibration_scores, alpha, calibration_weights=None):
     """Largest score whose conformal p-value is at most `alpha` (-inf if none).
 
-    Flagging ``score <= threshold`` is the same as ``p-value <= alpha``.
+    Flagging ``score <= threshold`` is the same as ``p-value <= alpha``
+    (with `calibration_weights` as in :func:`conformal_p_values`).
     """
-    calibration = np.sort(np.asarray(calibration_scores, dtype=np.float64))
-    rank = math.floor(alpha * (calibration.size + 1))  # p <= alpha <=> count < rank
-    if rank < 1:
+    calibration, cumulative = _sorted_with_weights(
+        calibration_scores, calibration_weights
+    )
+    if cumulative is None:
+        rank = math.floor(alpha * (calibration.size + 1))  # p <= alpha <=> count < rank
+        if rank < 1:
+            return -np.inf
+        # Scores strictly below the rank-th smallest calibration score have
+        # count <= rank - 1; the threshold sits just below it.
+        return float(np.nextafter(calibration[rank - 1], -np.inf))
+    # p <= alpha <=> 1 + count <= alpha (n + 1): the threshold sits just below
+    # the first score whose cumulative weight breaks it (for integer weights,
+    # the rank-th smallest of the repeated scores).
+    bound = alpha * (cumulative[-1] + 1.0)
+    if bound < 1.0:
         return -np.inf
-    # Scores strictly below the rank-th smallest calibration score have
-    # count <= rank - 1; the threshold sits just below it.
-    return float(np.nextafter(calibration[rank - 1], -np.inf))
+    first = np.searchsorted(1.0 + cumulative, bound, side="right")
+    return float(np.nextafter(calibration[first], -np.inf))
+
+
+def weighted_quantile(values, q, weights=None):
+    """``np.quantile(values, q)`` (linear interpolation) of the values
+    repeated by their frequency `weights`, without repeating them.
+
+    The repeated values are a step function of the position ``j`` in
+    ``[0, sum w)``; the quantile interpolates it at ``(sum w - 1) q``, which
+    for integer weights is NumPy's quantile of the repeated values.
+    """
+    if weights is None:
+        return float(np.quantile(values, q))
+    ordered, cumulative = _sorted_with_weights(values, weights)
+    position = (cumulative[-1] - 1.0) * q  # NumPy's virtual index
+    if position <= 0:
+        return float(ordered[0])
+    low = math.floor(position)
+    index = np.searchsorted(cumulative, [low, low + 1], side="right")
+    a, b = ordered[np.minimum(index, ordered.size - 1)]
+    t = position - low
+    # NumPy's lerp, exact at both ends.
+    return float(a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t))
 
 
 class OpenSetGMMDetector(BaseEstimator):
@@ -176,7 +228,11 @@ class OpenSetGMMDetector(BaseEstimator):
     calibration_scores_ : ndarray or None
         Scores of the held-out calibration rows ('auto' only).
     reference_scores_ : ndarray
+    reference_weights_ : ndarray or None
+        Frequency weights of the reference (calibration) rows after a fit
+        with `sample_weight`, None without.
     class_counts_ : ndarray of shape (n_classes,)
+        Fitting rows per class (sums of their weights with `sample_weight`).
     backend_ : str
         The backend the mixtures were fitted on.
     n_features_in_ : int
@@ -274,7 +330,9 @@ class OpenSetGMMDetector(BaseEstimator):
         return y
 
     # ------------------------------------------------------------- fit
-    def _fit_mixtures(self, X, codes, classes, seed, covariance_type, reg_covar):
+    def _fit_mixtures(
+        self, X, codes, classes, seed, covariance_type, reg_covar, weight=None
+    ):
         # Every class's size first, so that a too-small class is named
         # before any fit fails on it.
         smallest = min(self._candidate_components())
@@ -292,13 +350,15 @@ class OpenSetGMMDetector(BaseEstimator):
             warnings.simplefilter("ignore", DegenerateMixtureWarning)
             for c in range(len(classes)):
                 selector = self._selector(seed, covariance_type, reg_covar)
-                mixtures.append(selector.fit(X[codes == c]).best_estimator_)
+                rows = codes == c
+                selector.fit(X[rows], sample_weight=_rows_of(weight, rows))
+                mixtures.append(selector.best_estimator_)
             if self.density == "global":
                 selector = self._selector(seed, covariance_type, reg_covar)
-                global_mixture = selector.fit(X).best_estimator_
+                global_mixture = selector.fit(X, sample_weight=weight).best_estimator_
         return mixtures, global_mixture
 
-    def _candidate_settings(self, X):
+    def _candidate_settings(self, X, weight=None):
         """(covariance type, absolute reg_covar) pairs to choose among."""
         types = (
             SELECTED_COVARIANCE_TYPES
@@ -308,16 +368,19 @@ class OpenSetGMMDetector(BaseEstimator):
         if isinstance(self.reg_covar, str):
             # Relative to the data's scale, unlike GaussianMixture's absolute
             # reg_covar: the same grid serves raw and standardised features.
-            scale = float(np.mean(np.var(X, axis=0))) or 1.0
+            scale = float(np.mean(_weighted_variance(X, weight))) or 1.0
             regs = [r * scale for r in RELATIVE_REG_COVAR_GRID]
         else:
             regs = [self.reg_covar]
         return [(t, r) for t in types for r in regs]
 
-    def _select_settings(self, X, codes, classes, seed):
+    def _select_settings(self, X, codes, classes, seed, weight=None):
         """Pick covariance type and regularisation by the log-likelihood of a
-        stratified validation split (a share of the fitting rows)."""
-        settings = self._candidate_settings(X)
+        stratified validation split (a share of the fitting rows; with
+        frequency weights, the rows keep theirs: the mixtures are fitted with
+        the training rows' weights and judged by the weighted mean
+        log-likelihood of the validation rows)."""
+        settings = self._candidate_settings(X, weight)
         if len(settings) == 1:
             return settings[0], None
         counts = np.bincount(codes)
@@ -333,23 +396,25 @@ class OpenSetGMMDetector(BaseEstimator):
         for covariance_type, reg_covar in settings:
             try:
                 mixtures, global_mixture = self._fit_mixtures(
-                    X[train], codes[train], classes, seed, covariance_type, reg_covar
-                )
+                    X[train], codes[train], classes, seed, covariance_type,
+                    reg_covar, _rows_of(weight, train),
+                )  # fmt: skip
             except ValueError:
                 rows.append((covariance_type, reg_covar, -np.inf))
                 continue
-            priors = np.bincount(codes[train], minlength=len(classes)) / len(train)
+            priors = _class_totals(codes[train], len(classes), _rows_of(weight, train))
             density = (
                 stack_mixtures([global_mixture], [1.0])
                 if global_mixture is not None
-                else stack_mixtures(mixtures, priors)
+                else stack_mixtures(mixtures, priors / priors.sum())
             )
-            score = float(np.mean(self._score(X[validation], density)))
+            scores = self._score(X[validation], density)
+            score = float(np.average(scores, weights=_rows_of(weight, validation)))
             rows.append((covariance_type, reg_covar, score))
         best = max(range(len(rows)), key=lambda i: rows[i][2])
         return rows[best][:2], rows
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit one mixture per known class and set the novelty threshold.
 
         Parameters
@@ -359,6 +424,24 @@ class OpenSetGMMDetector(BaseEstimator):
             the mixtures fitted by distributed EM (see :doc:`/distributed`).
         y : array-like of shape (n_samples,)
             Known classes; every training row is an inlier.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights: a row of weight 3 counts as three
+            copies of it, a row of weight 0 as absent (dropped before
+            anything else, so a class whose rows all have weight 0 is not a
+            known class). Each class's mixtures are fitted and selected with
+            its rows' weights (BIC with ``n = sum w``, see
+            :meth:`GaussianMixtureSelector.fit`); class priors and
+            ``class_counts_`` are sums of weights; the validation
+            log-likelihood of ``covariance_type='auto'`` or
+            ``reg_covar='auto'`` is a weighted mean; the conformal threshold
+            counts each calibration row ``w`` times (and a float
+            `contamination` takes the weighted quantile). The validation and
+            calibration splits draw whole rows, each with its weight, not
+            copies of rows. So without a split (a fixed `covariance_type` and
+            `reg_covar`, a float `contamination`), integer weights give the
+            fit of the repeated rows whenever the mixtures' starts agree;
+            with a split, they do so only in distribution. :meth:`drift`
+            ignores the reference rows' weights.
 
         Returns
         -------
@@ -374,6 +457,19 @@ class OpenSetGMMDetector(BaseEstimator):
         if distributed and is_dask_array(y):
             y = y.compute()
         y = self._check_labels(y, X_checked.shape[0])
+        weight = None
+        if sample_weight is not None:
+            if is_dask_array(sample_weight):
+                sample_weight = sample_weight.compute()
+            weight = check_sample_weight(sample_weight, X_checked.shape[0])
+            if not weight.all():  # a weight of 0 is the row's absence
+                kept = np.flatnonzero(weight)
+                X_checked, y, weight = X_checked[kept], y[kept], weight[kept]
+            if X_checked.shape[0] < 2:
+                raise ValueError(
+                    f"Found {X_checked.shape[0]} row(s) of non-zero sample_weight "
+                    "while a minimum of 2 is required."
+                )
         rng = check_random_state(self.random_state)
         seed = rng.randint(np.iinfo(np.int32).max)
         classes, codes = np.unique(y, return_inverse=True)
@@ -396,21 +492,24 @@ class OpenSetGMMDetector(BaseEstimator):
         if len(reference_rows) > self.n_reference:
             reference_rows = rng.choice(reference_rows, self.n_reference, replace=False)
         reference_rows = np.sort(reference_rows)
+        fit_weight = _rows_of(weight, fit_rows)
         if distributed:
             (covariance_type, reg_covar), selection, mixtures, global_mixture = (
-                self._fit_distributed(X_checked, codes, fit_rows, classes, seed, rng)
+                self._fit_distributed(
+                    X_checked, codes, fit_rows, classes, seed, rng, weight
+                )
             )
             reference_X = np.asarray(X_checked[reference_rows].compute())
         else:
             (covariance_type, reg_covar), selection = self._select_settings(
-                X_checked[fit_rows], codes[fit_rows], classes, seed
+                X_checked[fit_rows], codes[fit_rows], classes, seed, fit_weight
             )
             mixtures, global_mixture = self._fit_mixtures(
                 X_checked[fit_rows], codes[fit_rows], classes, seed, covariance_type,
-                reg_covar,
+                reg_covar, fit_weight,
             )  # fmt: skip
             reference_X = X_checked[reference_rows]
-        counts = np.bincount(codes[fit_rows], minlength=len(classes)).astype(float)
+        counts = _class_totals(codes[fit_rows], len(classes), fit_weight)
 
         # Everything that can fail has run: set the fitted state.
         self.classes_ = classes
@@ -424,11 +523,12 @@ class OpenSetGMMDetector(BaseEstimator):
         self.backend_ = mixtures[0].backend_
         self._rebuild_scorer()
         self._reference_X = reference_X
+        self.reference_weights_ = _rows_of(weight, reference_rows)
         self._set_threshold()
         record_input_features(self, X)
         return self
 
-    def _fit_distributed(self, X, codes, fit_rows, classes, seed, rng):
+    def _fit_distributed(self, X, codes, fit_rows, classes, seed, rng, weight=None):
         """Settings and mixtures for a Dask array.
 
         Covariance type, regularisation and the number of components of each
@@ -447,11 +547,12 @@ class OpenSetGMMDetector(BaseEstimator):
             )
         )
         X_sample = np.asarray(X[sample].compute())
+        sample_weight = _rows_of(weight, sample)
         settings, selection = self._select_settings(
-            X_sample, codes[sample], classes, seed
+            X_sample, codes[sample], classes, seed, sample_weight
         )
         sampled, sampled_global = self._fit_mixtures(
-            X_sample, codes[sample], classes, seed, *settings
+            X_sample, codes[sample], classes, seed, *settings, sample_weight
         )
 
         def refit(rows, n_components):
@@ -459,7 +560,7 @@ class OpenSetGMMDetector(BaseEstimator):
                 n_components, covariance_type=settings[0], reg_covar=settings[1],
                 tol=self.tol, max_iter=self.max_iter, n_init=self.n_init,
                 random_state=seed, backend=self.backend,
-            ).fit(X[rows])  # fmt: skip
+            ).fit(X[rows], sample_weight=_rows_of(weight, rows))  # fmt: skip
 
         mixtures = [
             refit(fit_rows[codes[fit_rows] == c], m.n_components)
@@ -481,15 +582,16 @@ class OpenSetGMMDetector(BaseEstimator):
 
     def _set_threshold(self):
         scores = self._score(self._reference_X)
+        weight = getattr(self, "reference_weights_", None)
         self.reference_scores_ = scores
         if isinstance(self.contamination, str):
             self.calibration_scores_ = scores
-            self.offset_ = conformal_threshold(scores, self.alpha)
+            self.offset_ = conformal_threshold(scores, self.alpha, weight)
         else:
             self.calibration_scores_ = None
-            self.offset_ = float(np.quantile(scores, self.contamination))
+            self.offset_ = weighted_quantile(scores, self.contamination, weight)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the class mixtures with new rows of known classes.
 
         One incremental EM step per class present in the batch (see
@@ -505,6 +607,10 @@ class OpenSetGMMDetector(BaseEstimator):
         classes : array-like, default=None
             Accepted for scikit-learn's incremental-classifier convention; must
             be among ``classes_`` (a new class needs a refit).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the batch's rows (see :meth:`fit`): each
+            class's step weighs its rows, and ``class_counts_`` grows by
+            their summed weights; rows of weight 0 are left out.
 
         Returns
         -------
@@ -512,15 +618,22 @@ class OpenSetGMMDetector(BaseEstimator):
         """
         if not hasattr(self, "classes_"):
             # First call: a fit on this batch; every class needs rows in it.
-            missing = [] if classes is None else np.setdiff1d(classes, y).tolist()
+            present = y
+            if sample_weight is not None:  # rows of weight 0 are absent
+                weight = check_sample_weight(sample_weight, np.shape(y)[0])
+                present = np.asarray(y)[weight > 0]
+            missing = [] if classes is None else np.setdiff1d(classes, present).tolist()
             if missing:
                 raise ValueError(
                     f"The first partial_fit has no rows of class(es) {missing}; "
                     "each class needs rows to fit its mixture."
                 )
-            return self.fit(X, y)
+            return self.fit(X, y, sample_weight=sample_weight)
         X_checked = np.asarray(check_fitted_input(self, X), dtype=np.float64)
         y = self._check_labels(y, X_checked.shape[0])
+        weight = None
+        if sample_weight is not None:
+            weight = check_sample_weight(sample_weight, X_checked.shape[0])
         labels = np.unique(y) if classes is None else np.union1d(y, classes)
         unseen = np.setdiff1d(labels, self.classes_)
         if unseen.size:
@@ -529,19 +642,26 @@ class OpenSetGMMDetector(BaseEstimator):
                 f"classes are {self.classes_.tolist()}. Refit to add a class."
             )
         codes = np.searchsorted(self.classes_, y)
+        if weight is not None and not weight.all():  # weight 0: the row's absence
+            kept = np.flatnonzero(weight)
+            X_checked, codes, weight = X_checked[kept], codes[kept], weight[kept]
         updated = {
-            c: _updated_copy(self.class_mixtures_[c], X_checked[codes == c])
+            c: _updated_copy(
+                self.class_mixtures_[c],
+                X_checked[codes == c],
+                _rows_of(weight, codes == c),
+            )  # fmt: skip
             for c in np.unique(codes)
         }
         global_mixture = self.global_mixture_
         if global_mixture is not None:
-            global_mixture = _updated_copy(global_mixture, X_checked)
+            global_mixture = _updated_copy(global_mixture, X_checked, weight)
         self.class_mixtures_ = [
             updated.get(c, mixture) for c, mixture in enumerate(self.class_mixtures_)
         ]
         self.global_mixture_ = global_mixture
-        self.class_counts_ = self.class_counts_ + np.bincount(
-            codes, minlength=self.classes_.size
+        self.class_counts_ = self.class_counts_ + _class_totals(
+            codes, self.classes_.size, weight
         )
         self.class_priors_ = self.class_counts_ / self.class_counts_.sum()
         self._rebuild_scorer()
@@ -608,7 +728,11 @@ class OpenSetGMMDetector(BaseEstimator):
                 "Conformal p-values need contamination='auto' (held-out "
                 "calibration rows)."
             )
-        return conformal_p_values(self.score_samples(X), self.calibration_scores_)
+        return conformal_p_values(
+            self.score_samples(X),
+            self.calibration_scores_,
+            getattr(self, "reference_weights_", None),
+        )
 
     def _class_log_densities(self, X):
         """``log pi_c + log p_c(x)`` per known class, shape (n_samples, n_classes)."""
@@ -681,9 +805,28 @@ def _label_dtype(classes, novelty_label):
     return classes.dtype
 
 
-def _updated_copy(mixture, X):
-    """A copy of a fitted mixture after one incremental EM step on `X`."""
+def _updated_copy(mixture, X, weight=None):
+    """A copy of a fitted mixture after one incremental EM step on `X`
+    (rows of frequency weights `weight`, all positive, or None)."""
     updated = copy.deepcopy(mixture)
     if len(X):
-        updated.partial_fit(X)
+        updated.partial_fit(X, sample_weight=weight)
     return updated
+
+
+def _rows_of(weight, rows):
+    """The weights of `rows` (an index or mask), None without weights."""
+    return None if weight is None else weight[rows]
+
+
+def _class_totals(codes, n_classes, weight=None):
+    """Rows per class, or their summed frequency weights, as floats."""
+    return np.bincount(codes, weight, minlength=n_classes).astype(float)
+
+
+def _weighted_variance(X, weight=None):
+    """Each feature's variance over the rows repeated by their weights."""
+    if weight is None:
+        return np.var(X, axis=0)
+    mean = weight @ X / weight.sum()
+    return weight @ (X - mean) ** 2 / weight.sum()

@@ -9,7 +9,11 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from skmix.novelty import OpenSetGMMDetector
-from skmix.novelty._open_set import conformal_p_values, conformal_threshold
+from skmix.novelty._open_set import (
+    conformal_p_values,
+    conformal_threshold,
+    weighted_quantile,
+)
 
 from .._helpers import CPU_BACKENDS
 
@@ -224,4 +228,183 @@ def test_failed_fit_and_bad_scoring_input_leave_the_model_untouched():
         detector.fit(X[:3], [0, 1, 2])
     with pytest.raises(ValueError, match="features"):
         detector.score_samples(np.ones((3, 5)))
+    np.testing.assert_array_equal(detector.score_samples(X), before)
+
+
+# ------------------------------------------------------------ sample weights
+def _weighted_known(seed=0):
+    """Class 0 of two blobs (two components), classes 1 and 2 of one; integer
+    weights 0 to 3."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack(
+        [
+            rng.normal([-2.0, -6.0], 0.5, (60, 2)),
+            rng.normal([2.0, -6.0], 0.5, (60, 2)),
+            rng.normal(CENTRES[1], [1.0, 0.6], (120, 2)),
+            rng.normal(CENTRES[2], [1.0, 0.6], (120, 2)),
+        ]
+    )
+    y = np.repeat([0, 1, 2], 120)
+    return X, y, rng.integers(0, 4, X.shape[0])
+
+
+def _assert_same_detector(a, b, X_new, rtol):
+    np.testing.assert_array_equal(a.classes_, b.classes_)
+    np.testing.assert_allclose(a.class_counts_, b.class_counts_, rtol=rtol)
+    np.testing.assert_allclose(a.class_priors_, b.class_priors_, rtol=rtol)
+    assert [m.n_components for m in a.class_mixtures_] == [
+        m.n_components for m in b.class_mixtures_
+    ]
+    for m, n in zip(a.class_mixtures_, b.class_mixtures_, strict=True):
+        np.testing.assert_allclose(m.means_, n.means_, rtol=rtol)
+        np.testing.assert_allclose(m.covariances_, n.covariances_, rtol=rtol)
+    assert a.offset_ == pytest.approx(b.offset_, rel=rtol)
+    np.testing.assert_allclose(
+        a.score_samples(X_new), b.score_samples(X_new), rtol=rtol
+    )
+    np.testing.assert_allclose(
+        a.predict_proba(X_new), b.predict_proba(X_new), rtol=rtol, atol=1e-12
+    )
+    np.testing.assert_array_equal(a.predict(X_new), b.predict(X_new))
+
+
+def test_weighted_conformal_threshold_p_values_and_quantile_repeat_the_scores():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        calibration = np.round(rng.normal(size=rng.integers(1, 30)), 1)  # ties
+        weight = rng.integers(1, 5, calibration.size).astype(float)
+        repeated = np.repeat(calibration, weight.astype(int))
+        scores = np.r_[rng.normal(size=20), calibration]
+        np.testing.assert_array_equal(
+            conformal_p_values(scores, calibration, weight),
+            conformal_p_values(scores, repeated),
+        )
+        for alpha in (0.01, 0.05, 0.2, 0.5, 0.9):
+            assert conformal_threshold(calibration, alpha, weight) == (
+                conformal_threshold(repeated, alpha)
+            )
+        for q in (0.0, 0.05, 0.37, 0.5, 1.0):
+            assert weighted_quantile(calibration, q, weight) == np.quantile(repeated, q)
+
+
+def test_integer_weights_give_the_fit_of_repeated_rows_without_splits():
+    """A fixed covariance type and regularisation and a float contamination
+    draw no split: the weighted fit is the repeated rows' fit (the per-class
+    k-means starts agree on well-separated blobs)."""
+    X, y, weight = _weighted_known()
+    common = dict(
+        n_components=(1, 2), covariance_type="full", reg_covar=1e-6,
+        contamination=0.05, random_state=0,
+    )  # fmt: skip
+    weighted = OpenSetGMMDetector(**common).fit(X, y, sample_weight=weight)
+    repeated = OpenSetGMMDetector(**common).fit(
+        np.repeat(X, weight, axis=0), np.repeat(y, weight)
+    )
+    assert [m.n_components for m in weighted.class_mixtures_] == [2, 1, 1]
+    np.testing.assert_array_equal(
+        weighted.class_counts_, np.bincount(y, weight).astype(float)
+    )
+    X_new = np.random.default_rng(5).uniform(-5, 9, (300, 2))
+    _assert_same_detector(weighted, repeated, X_new, rtol=1e-8)
+    np.testing.assert_array_equal(weighted.is_novel(X_new), repeated.is_novel(X_new))
+
+
+def test_zero_weights_are_dropped_rows():
+    """With the default selection and calibration splits, too: rows of weight
+    0 are dropped before any draw, and a class left without rows is unknown."""
+    X, y, weight = _weighted_known(seed=1)
+    weight[y == 2] = 0
+    kept = weight > 0
+    with_zeros = OpenSetGMMDetector((1, 2), random_state=0).fit(
+        X, y, sample_weight=weight
+    )
+    dropped = OpenSetGMMDetector((1, 2), random_state=0).fit(
+        X[kept], y[kept], sample_weight=weight[kept]
+    )
+    assert with_zeros.classes_.tolist() == [0, 1]
+    assert with_zeros.selection_results_ == dropped.selection_results_
+    _assert_same_detector(with_zeros, dropped, X, rtol=0)
+    np.testing.assert_array_equal(
+        with_zeros.conformal_p_values(X), dropped.conformal_p_values(X)
+    )
+    # Weights of 0 and 1: the unweighted fit of the rows of weight 1.
+    unit = OpenSetGMMDetector((1, 2), random_state=0).fit(
+        X, y, sample_weight=kept.astype(float)
+    )
+    unweighted = OpenSetGMMDetector((1, 2), random_state=0).fit(X[kept], y[kept])
+    assert unit.covariance_type_ == unweighted.covariance_type_
+    assert unit.reg_covar_ == pytest.approx(unweighted.reg_covar_, rel=1e-12)
+    np.testing.assert_allclose(
+        [row[2] for row in unit.selection_results_],
+        [row[2] for row in unweighted.selection_results_],
+        rtol=1e-8,
+    )
+    _assert_same_detector(unit, unweighted, X, rtol=1e-8)
+
+
+def test_weighted_calibration_counts_each_row_w_times():
+    X, y, weight = _weighted_known(seed=2)
+    weight = np.maximum(weight, 1)
+    detector = OpenSetGMMDetector((1, 2), alpha=0.1, random_state=0).fit(
+        X, y, sample_weight=weight
+    )
+    calibration_weight = detector.reference_weights_
+    assert calibration_weight.shape == detector.calibration_scores_.shape
+    assert detector.offset_ == conformal_threshold(
+        np.repeat(detector.calibration_scores_, calibration_weight.astype(int)), 0.1
+    )
+    assert detector.class_counts_.sum() + calibration_weight.sum() == weight.sum()
+
+
+def test_weighted_partial_fit_is_the_step_on_repeated_rows():
+    X, y = _known()
+    fitted = OpenSetGMMDetector(random_state=0).fit(X, y)
+    rng = np.random.default_rng(3)
+    batch = rng.normal(CENTRES[1] + 0.5, [1.0, 0.6], (100, 2))
+    labels = rng.integers(0, 2, 100)
+    weight = rng.integers(0, 4, 100)
+    weighted = pickle.loads(pickle.dumps(fitted)).partial_fit(
+        batch, labels, sample_weight=weight
+    )
+    repeated = pickle.loads(pickle.dumps(fitted)).partial_fit(
+        np.repeat(batch, weight, axis=0), np.repeat(labels, weight)
+    )
+    np.testing.assert_array_equal(
+        weighted.class_counts_, fitted.class_counts_ + np.bincount(labels, weight, 3)
+    )
+    _assert_same_detector(weighted, repeated, X, rtol=1e-8)
+
+
+def test_dask_fit_drops_rows_of_zero_weight():
+    da = pytest.importorskip("dask.array")
+    X, y, weight = _weighted_known(seed=3)
+    kept = weight > 0
+    common = dict(n_components=(1, 2), contamination=0.05, random_state=0)
+    with_zeros = OpenSetGMMDetector(**common).fit(
+        da.from_array(X, chunks=(100, 2)), y, sample_weight=weight
+    )
+    dropped = OpenSetGMMDetector(**common).fit(
+        da.from_array(X[kept], chunks=(100, 2)), y[kept], sample_weight=weight[kept]
+    )
+    _assert_same_detector(with_zeros, dropped, X, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (-np.ones(900), "non-negative"),
+        (np.ones(899), "899 values"),
+        (np.zeros(900), "zero"),
+        (np.r_[1.0, np.zeros(899)], "minimum of 2"),
+    ],
+)
+def test_bad_sample_weight(sample_weight, match):
+    X, y = _known()
+    with pytest.raises(ValueError, match=match):
+        OpenSetGMMDetector(random_state=0).fit(X, y, sample_weight=sample_weight)
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    before = detector.score_samples(X)
+    if match != "minimum of 2":
+        with pytest.raises(ValueError, match=match):
+            detector.partial_fit(X, y, sample_weight=sample_weight)
     np.testing.assert_array_equal(detector.score_samples(X), before)
