@@ -80,14 +80,15 @@ class MissingPatterns:
         complete = ~mask.any(axis=1)
         complete_index = np.flatnonzero(complete)
         incomplete_index = np.flatnonzero(~complete)
-        # One key per pattern: the packed bits of the row's mask.
-        keys = np.ascontiguousarray(np.packbits(mask[incomplete_index], axis=1))
-        keys = keys.view(np.dtype((np.void, max(keys.shape[1], 1))))[:, 0]
-        _, first, pattern = np.unique(keys, return_index=True, return_inverse=True)
-        pattern = pattern.ravel()
-        observed = ~mask[incomplete_index[first]]
-        order = np.argsort(pattern, kind="stable")
-        incomplete_index, pattern = incomplete_index[order], pattern[order]
+        keys = _pattern_keys(mask[incomplete_index])
+        order = np.argsort(keys, kind="stable")
+        keys, incomplete_index = keys[order], incomplete_index[order]
+        new_pattern = np.ones(keys.shape[0], dtype=bool)
+        new_pattern[1:] = keys[1:] != keys[:-1]
+        pattern = np.cumsum(new_pattern) - 1
+        starts = np.flatnonzero(new_pattern)
+        observed = ~mask[incomplete_index[starts]]
+        bounds = np.append(starts, keys.shape[0])
 
         def take(index):
             device_index = xp.asarray(index)
@@ -98,7 +99,6 @@ class MissingPatterns:
             take(complete_index),
             take(incomplete_index),
         )
-        bounds = np.searchsorted(pattern, np.arange(first.size + 1))
         return cls(
             complete_rows, complete_index, complete_weight, incomplete,
             incomplete_index, incomplete_weight, xp.asarray(pattern.astype(np.int64)),
@@ -117,6 +117,15 @@ class MissingPatterns:
             values = rows[:, xp.asarray(np.flatnonzero(observed))]
             index = self.incomplete_index[self.bounds[p] : self.bounds[p + 1]]
             yield PatternGroup(observed, index, values)
+
+
+def _pattern_keys(mask):
+    """One sortable key per row of a boolean mask, equal for equal rows: the
+    mask's bits as an integer (up to 63 features), else its packed bytes."""
+    if mask.shape[1] <= 63:
+        return mask @ (np.int64(1) << np.arange(mask.shape[1], dtype=np.int64))
+    keys = np.ascontiguousarray(np.packbits(mask, axis=1))
+    return keys.view(np.dtype((np.void, keys.shape[1])))[:, 0]
 
 
 def has_missing(X):
