@@ -11,14 +11,19 @@ from collections import deque
 
 import numpy as np
 
-from ..utils import check_param_float, check_param_int, check_param_option
+from ..utils import (
+    check_param_float,
+    check_param_int,
+    check_param_option,
+    check_real_array,
+)
 from ._gaussian_mixture import GaussianMixture
 
 THRESHOLD_POLICIES = ("high", "middle")
 
 
 def _check_scores(scores, name="scores"):
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = check_real_array(scores, name)
     if scores.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {scores.shape}.")
     if not np.all(np.isfinite(scores)):
@@ -42,13 +47,16 @@ def threshold_from_mixture(scores, mixture, policy):
     policy : {'high', 'middle'}
         'high': the score of the positive-assigned sample with the highest
         mixture density (the positive mode). 'middle': the lowest score
-        assigned to the positive component (the decision boundary).
+        assigned to the positive component (the decision boundary). Any
+        other value raises a ValueError.
 
     Returns
     -------
     threshold : float or None
         None when no score is assigned to the positive component.
     """
+    scores = _check_scores(scores)
+    check_param_option(policy, "policy", THRESHOLD_POLICIES)
     positive = int(np.argmax(mixture.means_[:, 0]))
     is_positive = mixture.predict(scores[:, None]) == positive
     if not is_positive.any():
@@ -197,6 +205,12 @@ class GMMScoreThreshold:
 
     def buffer(self, label):
         """The buffered scores of class `label`, oldest first."""
+        # check_param_int, not indexing: -1 would silently mean the last class.
+        label = check_param_int(label, "label", 0)
+        if label >= self.n_classes:
+            raise ValueError(
+                f"label must be in [0, {self.n_classes - 1}]; got {label}."
+            )
         return np.array(self._buffers[label], dtype=np.float64)
 
     def update(self, scores, labels):

@@ -199,6 +199,25 @@ def check_param_option(value, name, options):
     return value
 
 
+def check_real_array(value, name):
+    """`value` as a float64 ndarray, refusing complex input.
+
+    ``np.asarray(value, dtype=float)`` only warns and drops the imaginary
+    part; this raises scikit-learn's "Complex data not supported" instead.
+    Shape and finiteness are left to the caller.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind == "c" or (
+        array.dtype == object
+        and any(isinstance(item, complex | np.complexfloating) for item in array.flat)
+    ):
+        raise ValueError(
+            f"Complex data not supported: {name} has complex values; pass its "
+            "real part (np.real) or modulus (np.abs) explicitly."
+        )
+    return array.astype(np.float64, copy=False)
+
+
 def check_param_array(value, name, shape):
     """A finite float array parameter of a given shape (copied, float64)."""
     array = check_array(

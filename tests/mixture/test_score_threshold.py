@@ -156,3 +156,48 @@ def test_top_k_small_candidate_sets():
     np.testing.assert_array_equal(gmm_top_k(np.full(8, 0.5)), np.arange(5))
     with pytest.raises(ValueError, match="max_k"):
         gmm_top_k([0.1, 0.2], min_k=5, max_k=3)
+
+
+def test_unknown_policy_raises_everywhere():
+    # Issue 19: threshold_from_mixture read every policy but 'middle' as 'high'.
+    scores = _bimodal_scores(0)
+    mixture = GaussianMixture(2, backend="numpy", random_state=0).fit(scores[:, None])
+    with pytest.raises(ValueError, match="policy must be one of 'high', 'middle'"):
+        threshold_from_mixture(scores, mixture, "typo")
+    with pytest.raises(ValueError, match="policy must be one of"):
+        threshold_from_mixture(scores, mixture, "High")
+    with pytest.raises(ValueError, match="policy must be one of"):
+        gmm_score_threshold(scores, policy="typo")
+    thresholder = GMMScoreThreshold(1)
+    thresholder.policy = "typo"  # set after construction: still checked
+    with pytest.raises(ValueError, match="policy must be one of"):
+        thresholder.update(scores, np.zeros(scores.size, dtype=int))
+
+
+def test_buffer_rejects_labels_outside_the_classes():
+    thresholder = GMMScoreThreshold(2).update([0.1, 0.9], [0, 1])
+    np.testing.assert_array_equal(thresholder.buffer(1), [0.9])
+    with pytest.raises(ValueError, match="label"):
+        thresholder.buffer(-1)  # would have been class 1's buffer
+    with pytest.raises(ValueError, match=r"label must be in \[0, 1\]"):
+        thresholder.buffer(2)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: gmm_score_threshold(s),
+        lambda s: gmm_top_k(s),
+        lambda s: GMMScoreThreshold(1).update(s, np.zeros(s.size, dtype=int)),
+        lambda s: GMMScoreThreshold(1).select(s, np.zeros(s.size, dtype=int)),
+        lambda s: threshold_from_mixture(
+            s, GaussianMixture(2, random_state=0).fit(s.real[:, None]), "high"
+        ),
+        lambda s: gmm_score_threshold(list(s.astype(object))),
+    ],
+)
+def test_complex_scores_raise_instead_of_dropping_the_imaginary_part(call):
+    scores = _bimodal_scores(1).astype(complex)
+    scores[0] += 0.5j
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        call(scores)
