@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
 
+from ..utils import check_real_array
 from ._likelihood import TrajectoryData
 
 
@@ -80,7 +81,7 @@ def validate_outcomes(y, time, n_subjects, default_time):
     Y, mask, T : ndarray of shape (n_subjects, n_waves)
     scalar : bool
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = check_real_array(y, "y")
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)  # a column vector, not one wave
     if y.ndim not in (1, 2):
@@ -123,7 +124,7 @@ def validate_time(time, shape, mask, default_time):
         if isinstance(default_time, str):  # "arange"
             default_time = np.arange(shape[1], dtype=float)
         time = default_time
-    time = np.asarray(time, dtype=np.float64)
+    time = check_real_array(time, "time")
     if time.shape == (shape[1],):
         time = np.broadcast_to(time, shape)
     if time.shape != shape:

@@ -16,6 +16,7 @@ from ..utils import (
     check_param_float,
     check_param_int,
     check_param_option,
+    check_real_array,
     check_target_given,
     record_input_features,
 )
@@ -502,10 +503,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         trajectories : ndarray of shape (n_components, n_points)
         """
         check_is_fitted(self)
-        time = self.time_ if time is None else np.asarray(time, dtype=float)
+        time = self.time_ if time is None else check_real_array(time, "time")
         if time is None:
             raise ValueError("time is required: the training times varied.")
-        x = self.covariate_means_ if x is None else np.asarray(x, dtype=float)
+        x = self.covariate_means_ if x is None else check_real_array(x, "x")
         experts = x[self.expert_columns_]
         params = self.params_
         return np.stack([

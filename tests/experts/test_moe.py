@@ -424,3 +424,35 @@ def test_random_effect_structures_count_their_parameters():
     np.testing.assert_allclose(
         np.sort(fits["tied"].params_.phi[:, 0]), data.knots, atol=0.2
     )
+
+
+def test_complex_outcomes_and_times_raise():
+    # Issue 19: y and time went through np.asarray(..., dtype=float), which
+    # only warns and drops the imaginary part.
+    X, y = _trajectories()
+    model = MixtureOfExpertsRegressor(1, n_init=1, random_state=0)
+    rng = np.random.default_rng(0)
+    scalar = y[:, 0] + 0.5j * rng.normal(size=len(y))
+    match = "Complex data not supported: y"
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, scalar)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, pd.Series(scalar))
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y + 1j)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y.astype(object) + 1j)
+    with pytest.raises(ValueError, match="Complex data not supported: time"):
+        model.fit(X, y, time=np.arange(5) + 0j)
+    model.fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        model.predict_class_proba(X, y + 1j)
+    with pytest.raises(ValueError, match="Complex data not supported: time"):
+        model.predict(X, time=np.arange(5) * (1 + 1j))
+    with pytest.raises(ValueError, match="Complex data not supported: time"):
+        model.class_trajectories(time=np.arange(5) + 0j)
+    with pytest.raises(ValueError, match="Complex data not supported: x"):
+        model.class_trajectories(x=[1.0, 2j])
+    # X itself was already refused by scikit-learn's check_array.
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        model.fit(X + 1j, y)
