@@ -251,17 +251,23 @@ def missing_em_step_statistics(X, pattern, const, means, factors, slopes, shift,
     second = (n_features, n_features) if full else (n_features,)
     sum_xx = xp.zeros((n_components, *second), dtype=X.dtype)
     for p in range(n_patterns):
-        rows = X[int(bounds[p]) : int(bounds[p + 1])]
+        rows = X[int(bounds[p]) : int(bounds[p + 1]), ...]
         if rows.shape[0] == 0:
             continue
         missing = xp.isnan(rows)
-        centred = [xp.where(missing, 0.0, rows - means[k]) for k in range(n_components)]
+        centred = [
+            xp.where(missing, 0.0, rows - means[k, ...]) for k in range(n_components)
+        ]
         log_joint = xp.stack(
             [
                 const[p, k]
                 - 0.5
                 * xp.sum(
-                    (centred[k] @ factors[p, k] if full else centred[k] * factors[p, k])
+                    (
+                        centred[k] @ factors[p, k, ...]
+                        if full
+                        else centred[k] * factors[p, k, ...]
+                    )
                     ** 2,
                     axis=1,
                 )
@@ -276,11 +282,13 @@ def missing_em_step_statistics(X, pattern, const, means, factors, slopes, shift,
             weight = sample_weight[int(bounds[p]) : int(bounds[p + 1])]
             resp, log_norm = resp * weight[:, None], log_norm * weight
         log_lik += float(xp.sum(log_norm))
-        nk_pattern[p] = xp.sum(resp, axis=0)
+        nk_pattern[p, ...] = xp.sum(resp, axis=0)
         for k in range(n_components):
-            fill = means[k] + centred[k] @ slopes[p, k] if full else means[k]
-            d = xp.where(missing, fill, rows) - shift[k]
+            fill = means[k, ...]
+            if full:
+                fill = fill + centred[k] @ slopes[p, k, ...]
+            d = xp.where(missing, fill, rows) - shift[k, ...]
             weighted = d * resp[:, k : k + 1]
-            sum_x[k] += xp.sum(weighted, axis=0)
-            sum_xx[k] += weighted.T @ d if full else xp.sum(weighted * d, axis=0)
+            sum_x[k, ...] += xp.sum(weighted, axis=0)
+            sum_xx[k, ...] += weighted.T @ d if full else xp.sum(weighted * d, axis=0)
     return log_lik, xp.sum(nk_pattern, axis=0), sum_x, sum_xx, nk_pattern
