@@ -16,6 +16,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skmix
+from skmix import VALID_BACKENDS
 from skmix._backend import available_backends
 from skmix.utils.discovery import all_estimators
 
@@ -172,6 +174,25 @@ def test_backends_agree(name):
     expected = _outputs(reference, X)
     for method, output in _outputs(fast, X).items():
         _assert_same(output, expected[method])
+
+
+@pytest.mark.parametrize("global_backend", VALID_BACKENDS)
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_global_backend_default_fit(name, global_backend):
+    """A valid global backend is a default, not a trap: an estimator left at
+    backend=None fits and predicts on it (NumPy-only estimators on NumPy),
+    whatever `skmix.config_context` / `set_config` / SKMIX_BACKEND says."""
+    numpy_only = name in NUMPY_ONLY
+    usable = ("auto", *available_backends())
+    if not numpy_only and global_backend not in usable:
+        pytest.skip(f"{global_backend} is not usable here (an explicit request)")
+    with skmix.config_context(backend=global_backend):
+        estimator, X = _fit(_make(name, random_state=0))
+        _outputs(estimator, X)
+    if numpy_only:
+        assert estimator.backend_ == "numpy"
+    elif global_backend != "auto":
+        assert estimator.backend_ == global_backend
 
 
 # --------------------------------------------------------------- array kinds

@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._config import get_config
+from .._config import check_backend_name
 from .._core import aic, bic, kmeans_labels, relative_entropy, sabic
 from ..utils import (
     check_feature_names,
@@ -102,8 +102,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Confidence level of the Wald intervals in tables and the summary.
     random_state : int, RandomState instance or None, default=None
     backend : {'auto', 'numpy'} or None, default=None
-        Per-subject covariances are small: the maths runs on NumPy's batched
-        LAPACK. 'numba' and 'cupy' are rejected with an error.
+        Per-subject covariances are small: the maths always runs on NumPy's
+        batched LAPACK. None and 'auto' mean NumPy; None ignores the global
+        setting (:func:`skmix.set_config`, ``SKMIX_BACKEND``), so a global
+        'numba' or 'cupy' chosen for the other estimators does not stop this
+        one from fitting. An explicit 'numba' or 'cupy' raises a ValueError.
 
     Attributes
     ----------
@@ -201,13 +204,17 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         check_param_float(self.tol, "tol", 0.0)
         check_param_int(self.max_iter, "max_iter", 1)
         check_param_float(self.level, "level", 0.0, 1.0, "neither")
-        backend = get_config()["backend"] if self.backend is None else self.backend
-        if backend not in ("auto", "numpy"):
-            raise ValueError(
-                f"MixtureOfExpertsRegressor runs on NumPy (its per-subject "
-                f"covariances are small); backend={backend!r} is not supported. "
-                "Use backend='numpy' or 'auto'."
-            )
+        # None never reads skmix.get_config(): the global backend is a default
+        # for estimators that have several, and a valid global 'numba' or
+        # 'cupy' must not break this NumPy-only one.
+        if self.backend is not None:
+            check_backend_name(self.backend)
+            if self.backend not in ("auto", "numpy"):
+                raise ValueError(
+                    "MixtureOfExpertsRegressor runs on NumPy (its per-subject "
+                    f"covariances are small); backend={self.backend!r} is not "
+                    "supported. Use backend='numpy', 'auto' or None."
+                )
         resolve_curve(self.curve)
 
     def _prediction_data(self, X, y, time):

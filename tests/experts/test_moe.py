@@ -9,6 +9,7 @@ import pytest
 import statsmodels.api as sm
 from scipy.optimize import linear_sum_assignment
 
+import skmix
 from skmix.datasets import load_ecls_k, make_trajectory_mixture
 from skmix.experts import MixtureOfExpertsRegressor
 
@@ -456,3 +457,29 @@ def test_complex_outcomes_and_times_raise():
     # X itself was already refused by scikit-learn's check_array.
     with pytest.raises(ValueError, match="Complex data not supported"):
         model.fit(X + 1j, y)
+
+
+@pytest.mark.parametrize("global_backend", ["numba", "cupy", "auto", "numpy"])
+def test_global_backend_does_not_break_a_default_fit(global_backend):
+    # Issue 19: backend=None read the global setting, so SKMIX_BACKEND=numba
+    # (valid for the other estimators) failed every default fit here.
+    X, y = _trajectories()
+    reference = MixtureOfExpertsRegressor(1, n_init=1, random_state=0).fit(X, y)
+    with skmix.config_context(backend=global_backend):
+        model = MixtureOfExpertsRegressor(1, n_init=1, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    assert model.backend_ == "numpy"
+    previous = skmix.get_config()["backend"]
+    skmix.set_config(backend=global_backend)
+    try:
+        MixtureOfExpertsRegressor(1, n_init=1, random_state=0).fit(X, y)
+    finally:
+        skmix.set_config(backend=previous)
+
+
+@pytest.mark.parametrize("backend", ["numba", "cupy", "gpu"])
+def test_explicit_unsupported_backend_still_raises(backend):
+    X, y = _trajectories()
+    with skmix.config_context(backend="numpy"):
+        with pytest.raises(ValueError, match=f"backend='{backend}'"):
+            MixtureOfExpertsRegressor(1, backend=backend).fit(X, y)
