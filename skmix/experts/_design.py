@@ -28,6 +28,9 @@ class TrainingDesign(NamedTuple):
     covariate_means : ndarray of shape (n_features,)
     gating_columns, expert_columns : ndarray of int
         Columns of X entering the gate and the experts.
+    column_scales : ndarray of shape (n_features,)
+        Powers of two dividing X's columns in ``data`` (see
+        :func:`column_scales`): the fit runs on that scale.
     """
 
     data: TrajectoryData
@@ -36,6 +39,34 @@ class TrainingDesign(NamedTuple):
     covariate_means: np.ndarray
     gating_columns: np.ndarray
     expert_columns: np.ndarray
+    column_scales: np.ndarray
+
+
+def column_scales(X):
+    """A power of two per column bringing its largest magnitude into [1/2, 1).
+
+    The fit runs on ``X / scales`` so that nothing depends on the units of
+    a covariate: rank judgements, least squares and Newton steps,
+    finite-difference steps of the standard errors and the fixed ridges all
+    see columns of one magnitude. Powers of two make the division and the
+    way back (coefficients divided by the same scales) exact. All-zero
+    columns keep the scale 1.
+    """
+    largest = np.abs(X).max(axis=0, initial=0.0)
+    _, exponent = np.frexp(largest)
+    # 2**1023 is the largest finite power of two; zero columns give 2**0.
+    return np.ldexp(1.0, np.minimum(exponent, 1023))
+
+
+def has_full_column_rank(matrix):
+    """Whether the columns of `matrix` are linearly independent, judged on
+    unit-norm columns so that a column's units cannot make it look like a
+    multiple of the others (NumPy's default tolerance is relative to the
+    largest singular value). A zero column is dependent."""
+    norms = np.linalg.norm(matrix, axis=0)
+    if np.any(norms == 0):
+        return False
+    return np.linalg.matrix_rank(matrix / norms) == matrix.shape[1]
 
 
 def select_columns(selection, name, n_features, feature_names):
@@ -155,6 +186,8 @@ def training_design(X, y, time, gating_features, expert_features):
     Returns
     -------
     TrainingDesign
+        Its ``data`` hold the covariates on the fitting scale, X's columns
+        divided by ``column_scales``.
     """
     if X is None:
         if gating_features is not None or expert_features is not None:
@@ -174,9 +207,11 @@ def training_design(X, y, time, gating_features, expert_features):
     expert_columns = select_columns(
         expert_features, "expert_features", X.shape[1], names
     )
+    scales = column_scales(X)
+    scaled = X / scales
     data = TrajectoryData(
-        Y, mask, T, X[:, expert_columns], gating_design(X, gating_columns)
+        Y, mask, T, scaled[:, expert_columns], gating_design(scaled, gating_columns)
     )
     return TrainingDesign(
-        data, scalar, names, X.mean(axis=0), gating_columns, expert_columns
+        data, scalar, names, X.mean(axis=0), gating_columns, expert_columns, scales
     )

@@ -206,6 +206,42 @@ def to_original_scale(layout, original_layout, vector):
     )
 
 
+class CovariateScaling:
+    """The map between covariates on X's scale and on the fitting scale.
+
+    The fit sees column ``j`` of X divided by ``scales[j]`` (a power of two,
+    see :func:`~skmix.experts._design.column_scales`). An expert or gating
+    coefficient of that column on the fitting scale is ``scales[j]`` times
+    the coefficient on X's scale; every other parameter is shared.
+    """
+
+    def __init__(self, expert_scales, gating_scales):
+        self.expert_scales = np.asarray(expert_scales, dtype=np.float64)
+        # The gate's intercept is not scaled.
+        self.gating_scales = np.r_[1.0, np.asarray(gating_scales, dtype=np.float64)]
+
+    def to_original(self, params):
+        """Parameters fitted on the fitting scale, on X's scale."""
+        return params._replace(
+            B=params.B / self.expert_scales, beta=params.beta / self.gating_scales
+        )
+
+    def to_fitting(self, params):
+        return params._replace(
+            B=params.B * self.expert_scales, beta=params.beta * self.gating_scales
+        )
+
+    def vector_factors(self, layout):
+        """``d`` with ``layout.pack(to_original(p)) = d * layout.pack(p)``."""
+        like = layout.unpack(np.zeros(len(layout)))
+        ones = type(like)(*(np.ones_like(a) for a in like))
+        return layout.pack(self.to_original(ones))
+
+    def covariance_to_original(self, layout, covariance):
+        d = self.vector_factors(layout)
+        return covariance * d[:, None] * d[None, :]
+
+
 def estimate_covariances(layout, data, params):
     """Model-based and robust covariance matrices of the free parameters."""
     vector = layout.pack(params)

@@ -21,9 +21,15 @@ from ..utils import (
     record_input_features,
 )
 from ._curves import Intercept, resolve_curve
-from ._design import gating_design, training_design, validate_outcomes
+from ._design import (
+    gating_design,
+    has_full_column_rank,
+    training_design,
+    validate_outcomes,
+)
 from ._em import run_em
 from ._inference import (
+    CovariateScaling,
     ParameterLayout,
     delta_method,
     estimate_covariances,
@@ -64,7 +70,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
 
     Fitted by EM (growth factors and classes as missing data) from several
     starts; standard errors from the observed information and from the
-    sandwich estimator.
+    sandwich estimator. The fit sees each covariate divided by a power of two
+    near its largest magnitude, so a covariate's units change only the units
+    of its coefficients (and a rank check on unit-norm columns calls only
+    truly collinear designs singular).
 
     Parameters
     ----------
@@ -257,7 +266,13 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         if X is not None:
             check_feature_names(X)
         design = training_design(X, y, time, self.gating_features, self.expert_features)
+        # The fit runs on covariates divided by powers of two (design.data);
+        # the estimates are stored on X's scale.
         data, scalar = design.data, design.scalar
+        scaling = CovariateScaling(
+            design.column_scales[design.expert_columns],
+            design.column_scales[design.gating_columns],
+        )
         curve = Intercept() if scalar else resolve_curve(self.curve)
         random_effects = "none" if scalar else self.random_effects
         structure = RANDOM_EFFECT_STRUCTURES[random_effects]
@@ -303,7 +318,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.converged_ = converged
         n, k, ll = len(data.Y), len(layout), float(log_norm.sum())
-        self.params_ = params
+        self.params_ = scaling.to_original(params)
         self.posterior_ = resp
         self.weights_ = resp.mean(axis=0)
         self.log_likelihood_ = ll
@@ -316,7 +331,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.parameter_names_ = layout.names
         self._layout_ = layout
         # Standard errors are computed on first use (about a sixth of a fit).
-        self._inference = _LazyInference(layout, data)
+        self._inference = _LazyInference(layout, data, scaling)
         if X is not None:
             record_input_features(self, X)
         else:
@@ -336,7 +351,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 f"gating covariates (need at least {per_class} per class)."
             )
         for name, matrix in (("expert", design), ("gating", data.Z)):
-            if np.linalg.matrix_rank(matrix) < matrix.shape[1]:
+            if not has_full_column_rank(matrix):
                 raise ValueError(
                     f"The {name} covariates (with an intercept) are singular: a "
                     "column is constant or a linear combination of others."
@@ -668,16 +683,26 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
 
 
 class _LazyInference:
-    """The covariances of the estimates, computed once, on first use."""
+    """The covariances of the estimates, computed once, on first use.
 
-    def __init__(self, layout, data, covariances=None):
+    ``data`` hold the covariates on the fitting scale; the covariances are
+    computed there (where finite-difference steps suit every coefficient)
+    and returned on X's scale, as the parameters are.
+    """
+
+    def __init__(self, layout, data, scaling, covariances=None):
         self.layout = layout
         self.data = data
+        self.scaling = scaling
         self._covariances = covariances
 
     def covariances(self, params):
         if self._covariances is None:
-            self._covariances = estimate_covariances(self.layout, self.data, params)
+            fitted = self.scaling.to_fitting(params)
+            self._covariances = tuple(
+                self.scaling.covariance_to_original(self.layout, covariance)
+                for covariance in estimate_covariances(self.layout, self.data, fitted)
+            )
         return self._covariances
 
     def permuted(self, transform):
@@ -687,7 +712,7 @@ class _LazyInference:
         covariances = self._covariances
         if covariances is not None:
             covariances = tuple(transform(c) for c in covariances)
-        return _LazyInference(self.layout, self.data, covariances)
+        return _LazyInference(self.layout, self.data, self.scaling, covariances)
 
 
 def _parameter_layout(curve, n_components, random_effects, design):

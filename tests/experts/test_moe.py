@@ -483,3 +483,103 @@ def test_explicit_unsupported_backend_still_raises(backend):
     with skmix.config_context(backend="numpy"):
         with pytest.raises(ValueError, match=f"backend='{backend}'"):
             MixtureOfExpertsRegressor(1, backend=backend).fit(X, y)
+
+
+def _scaled_fit(X, y, scales, time=None, **params):
+    model = MixtureOfExpertsRegressor(random_state=0, **params)
+    return model.fit(X * scales, y, time=time)
+
+
+def _estimates_on_unit_scale(model, scales, columns):
+    """Estimates and standard errors with every coefficient of a column
+    scaled by ``s`` multiplied back by ``s``."""
+    table = model.parameter_table()
+    factor = np.ones(len(table))
+    for column, scale in zip(columns, scales, strict=True):
+        of_column = table.term.str.fullmatch(rf"(.*~)?{column}")
+        of_column &= table.block.isin(["expert", "gating"])
+        factor[of_column.to_numpy()] = scale
+    return table.estimate * factor, table.std_error * factor
+
+
+@pytest.mark.parametrize("scale", [1e14, 1e-14, 3.7e100])
+def test_covariate_units_do_not_matter(scale):
+    # Issue 19: the rank check's tolerance was relative to the largest
+    # column, so a full-rank X with one column in other units was called
+    # singular; the fit and its standard errors depended on units too.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, -2.0, 0.5] + 3 + rng.normal(size=200)
+    scales = np.array([1.0, scale, 1.0])
+    reference = _scaled_fit(X, y, 1.0, n_components=1, n_init=1)
+    scaled = _scaled_fit(X, y, scales, n_components=1, n_init=1)
+    assert scaled.log_likelihood_ == pytest.approx(reference.log_likelihood_, rel=1e-12)
+    np.testing.assert_allclose(
+        scaled.params_.B * scales, reference.params_.B, rtol=1e-10
+    )
+    for got, expected in zip(
+        _estimates_on_unit_scale(scaled, [scale], ["x1"]),
+        _estimates_on_unit_scale(reference, [1.0], ["x1"]),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        scaled.predict(X * scales), reference.predict(X), rtol=1e-10
+    )
+
+    # Two gated classes, with the gating and an expert covariate rescaled.
+    X, y, _ = _npreg(0)
+    scales = np.array([1.0, scale, 1 / scale])  # x, x2, w
+    params = dict(gating_features=["w"], expert_features=["x", "x2"], n_init=3)
+    reference = _scaled_fit(X, y, 1.0, **params)
+    scaled = _scaled_fit(X, y, scales, **params)
+    assert scaled.log_likelihood_ == pytest.approx(reference.log_likelihood_, rel=1e-8)
+    for got, expected in zip(
+        _estimates_on_unit_scale(scaled, scales[1:], ["x2", "w"]),
+        _estimates_on_unit_scale(reference, [1.0, 1.0], ["x2", "w"]),
+        strict=True,
+    ):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(
+        scaled.predict_class_proba(X * scales), reference.predict_class_proba(X),
+        rtol=1e-5, atol=1e-8,
+    )  # fmt: skip
+
+
+def test_trajectories_with_rescaled_covariates():
+    data = make_trajectory_mixture(300, random_state=3)
+    scales = np.array([1e14, 1.0, 1e-14, 1.0])  # gc1, gc2, ex1, ex2
+    params = dict(n_components=2, curve="linear", n_init=3)
+    reference = _scaled_fit(data.X, data.y, 1.0, time=data.time, **params)
+    scaled = _scaled_fit(data.X, data.y, scales, time=data.time, **params)
+    assert scaled.log_likelihood_ == pytest.approx(reference.log_likelihood_, rel=1e-8)
+    np.testing.assert_allclose(
+        scaled.params_.B * scales, reference.params_.B, rtol=1e-3, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        scaled.params_.beta[:, 1:] * scales, reference.params_.beta[:, 1:], rtol=1e-3
+    )
+    se, reference_se = (np.sqrt(np.diag(m.covariance_)) for m in (scaled, reference))
+    factors = reference_se / se  # the scales, or 1, for every parameter
+    assert np.all(np.isfinite(se))
+    np.testing.assert_allclose(
+        np.sort(np.unique(np.round(np.log10(factors)))), [-14, 0, 14]
+    )
+
+
+@pytest.mark.parametrize(
+    "make_bad",
+    [
+        lambda X: np.c_[X, 1e14 * X[:, 0]],  # collinear, in other units
+        lambda X: np.c_[X, 1e-14 * (X[:, 0] - 2 * X[:, 1])],
+        lambda X: np.c_[X, np.full(len(X), 1e14)],  # constant: the intercept
+        lambda X: np.c_[X, np.zeros(len(X))],
+    ],
+)
+def test_truly_singular_covariates_still_raise(make_bad):
+    X, y = _trajectories()
+    with pytest.raises(ValueError, match="expert covariates .* are singular"):
+        MixtureOfExpertsRegressor(1, n_init=1).fit(make_bad(X), y)
+    with pytest.raises(ValueError, match="gating covariates .* are singular"):
+        MixtureOfExpertsRegressor(2, n_init=1, expert_features=None).fit(make_bad(X), y)
