@@ -584,6 +584,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         check_param_option(scale, "scale", ("fitted", "original"))
         level = self.level if level is None else level
+        check_param_float(level, "level", 0.0, 1.0, "neither")
         covariance = self.robust_covariance_ if robust else self.covariance_
         layout = self._layout_
         vector = layout.pack(self.params_)

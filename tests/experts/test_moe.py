@@ -583,3 +583,12 @@ def test_truly_singular_covariates_still_raise(make_bad):
         MixtureOfExpertsRegressor(1, n_init=1).fit(make_bad(X), y)
     with pytest.raises(ValueError, match="gating covariates .* are singular"):
         MixtureOfExpertsRegressor(2, n_init=1, expert_features=None).fit(make_bad(X), y)
+
+
+@pytest.mark.parametrize("level", [1.5, 0.0, 1.0, float("nan")])
+def test_parameter_table_checks_its_level(level):
+    # A level outside (0, 1) gave NaN intervals without a word.
+    X, y = _trajectories()
+    model = MixtureOfExpertsRegressor(1, n_init=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="level"):
+        model.parameter_table(level=level)
