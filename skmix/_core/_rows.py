@@ -56,6 +56,8 @@ def check_dask_samples(X, *, ensure_min_samples=1, allow_nan=False):
             f"Expected a 2D array for X, got a {X.ndim}D array instead. Reshape "
             "your data using array.reshape(-1, 1) if it has a single feature."
         )
+    if np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     if any(np.isnan(size) for size in X.chunks[0]):

@@ -88,6 +88,9 @@ def test_bad_dask_input_raises(client):
     X[17, 2] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
         GaussianMixture(3).fit(da.from_array(X, chunks=(1000, 4)))
+    complex_X = da.from_array(_blobs()[0] + 1j, chunks=(1000, 4))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        GaussianMixture(3).fit(complex_X)  # once cast to real silently
     model = GaussianMixture(3, random_state=0).fit(_blobs()[0])
     with pytest.raises(ValueError, match="expecting 4 features"):
         model.predict(da.zeros((10, 3), chunks=5))
