@@ -75,8 +75,11 @@ def _log_joint(backend, X, components):
 
 
 def _fit_components(backend, X, resp, covariance_type, reg_covar):
-    """Maximum-likelihood components for given responsibilities."""
-    shift = np.zeros((resp.shape[1], X.shape[1]))
+    """Maximum-likelihood components for given responsibilities, with moments
+    about the data's mean (about zero they cancel for data far from it: an
+    offset of 1e5 left no positive-definite covariance)."""
+    centre = np.asarray(backend.to_numpy(X.mean(axis=0)), dtype=np.float64)
+    shift = np.tile(centre, (resp.shape[1], 1))
     return components_from_responsibilities(
         backend, X, resp, covariance_type, reg_covar, shift
     )

@@ -33,6 +33,17 @@ def test_discovers_the_novel_classes(backend, seed):
     assert model.backend_ == backend
 
 
+def test_data_far_from_zero_fit_as_data_near_it():
+    """An offset of 1e5 once left no positive-definite covariance (moments
+    about zero cancelled); the fit now equals the fit of the centred data."""
+    X, y, y_partial, _ = _blobs(seed=0)
+    near = SemiSupervisedGMM(random_state=0).fit(X, y_partial)
+    far = SemiSupervisedGMM(random_state=0).fit(X - 1e5, y_partial)
+    assert far.n_novel_classes_ == near.n_novel_classes_
+    np.testing.assert_array_equal(far.predict(X - 1e5), near.predict(X))
+    np.testing.assert_allclose(far.means_ + 1e5, near.means_, rtol=1e-8)
+
+
 def test_too_many_initial_novel_components_are_merged():
     X, _, y_partial, _ = _blobs()
     model = SemiSupervisedGMM(
