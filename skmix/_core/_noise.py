@@ -108,16 +108,29 @@ def is_noise_mask(noise):
     return not isinstance(noise, bool | np.bool_ | Real) and noise is not None
 
 
+def _checked_mask(noise, n_rows):
+    mask = np.asarray(noise)
+    if mask.dtype != bool or mask.shape != (n_rows,):
+        raise ValueError(
+            "A noise mask must be a boolean array with one entry per row of "
+            f"X ({n_rows}); got dtype {mask.dtype} and shape {mask.shape}."
+        )
+    return mask
+
+
+def noise_of_kept_rows(noise, n_samples, kept):
+    """`noise` for the rows `kept` of the `n_samples` given (None: all kept;
+    rows of zero sample weight are dropped): a mask is checked against every
+    given row and cut to the kept ones; other values pass unchanged."""
+    if not is_noise_mask(noise) or kept is None:
+        return noise
+    return _checked_mask(noise, n_samples)[kept]
+
+
 def noise_start_rows(noise, X, n_training_rows):
     """Rows of `X` (the start rows) that start as noise, as a boolean mask."""
     if is_noise_mask(noise):
-        mask = np.asarray(noise)
-        if mask.dtype != bool or mask.shape != (n_training_rows,):
-            raise ValueError(
-                "A noise mask must be a boolean array with one entry per row of "
-                f"X ({n_training_rows}); got dtype {mask.dtype} and shape "
-                f"{mask.shape}."
-            )
+        mask = _checked_mask(noise, n_training_rows)
         if X.shape[0] != n_training_rows:
             raise ValueError("A noise mask needs X in memory (not Dask).")
     else:

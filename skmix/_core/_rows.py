@@ -101,7 +101,7 @@ def training_rows(X, backend, *, ensure_min_samples=1, sample_weight=None,
         return DaskRows(X, sample_weight, missing)
     X = check_samples(X, ensure_min_samples=ensure_min_samples, allow_nan=missing)
     check_magnitude(X)
-    kept = None
+    kept, n_given = None, X.shape[0]
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if not sample_weight.all():
@@ -113,7 +113,7 @@ def training_rows(X, backend, *, ensure_min_samples=1, sample_weight=None,
                 f"minimum of {ensure_min_samples} is required."
             )
         sample_weight = backend.asarray(sample_weight, dtype=X.dtype)
-    rows = InMemoryRows(backend.asarray(X), sample_weight, kept)
+    rows = InMemoryRows(backend.asarray(X), sample_weight, kept, n_given)
     if missing and has_missing(rows.X):
         rows.patterns = MissingPatterns.from_rows(rows.X, backend.xp, sample_weight)
     return rows
@@ -237,14 +237,17 @@ class InMemoryRows(RowSource):
     kept : ndarray of int or None
         Which rows of the caller's X these are (None: all), when rows of
         zero weight were dropped.
+    n_given : int
+        Rows of the caller's X.
     patterns : MissingPatterns or None
         The rows grouped by missingness pattern, if any value is missing.
     """
 
-    def __init__(self, X, sample_weight=None, kept=None):
+    def __init__(self, X, sample_weight=None, kept=None, n_given=None):
         super().__init__(X)
         self.sample_weight = sample_weight
         self.kept = kept
+        self.n_given = X.shape[0] if n_given is None else n_given
         self.patterns = None
 
     def map(self, function, *, n_features, n_columns=None, dtype=np.float64,
@@ -313,6 +316,10 @@ class DaskRows(RowSource):
     """
 
     kept = None
+
+    @property
+    def n_given(self):
+        return self.X.shape[0]
 
     def __init__(self, X, sample_weight=None, missing=False):
         super().__init__(X)

@@ -35,7 +35,12 @@ from .._core import (
     training_rows,
 )
 from .._core._missing import MissingPatterns, MissingScorer
-from .._core._noise import hypervolume_region, is_noise_mask, noise_start_rows
+from .._core._noise import (
+    hypervolume_region,
+    is_noise_mask,
+    noise_of_kept_rows,
+    noise_start_rows,
+)
 from .._core._prior import check_prior_spec, prior_family
 from .._core._rows import INIT_SAMPLE_SIZE
 from ..exceptions import DegenerateMixtureWarning
@@ -532,9 +537,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_volume = region.log_volume
         if self.hypervolume is not None:
             log_volume = float(np.log(self.hypervolume))
-        noise = self.noise
-        if is_noise_mask(noise) and rows.kept is not None:  # zero weights dropped
-            noise = np.asarray(noise)[rows.kept]
+        noise = noise_of_kept_rows(self.noise, rows.n_given, rows.kept)
         noise_rows = noise_start_rows(noise, backend.to_numpy(X_start), rows.shape[0])
         return UniformNoise(float(noise_rows.mean()), log_volume, region), ~noise_rows
 

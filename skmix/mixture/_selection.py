@@ -30,7 +30,7 @@ from .._core import (
     resolve_prior,
     rowwise,
 )
-from .._core._noise import is_noise_mask, noise_start_rows
+from .._core._noise import noise_of_kept_rows, noise_start_rows
 from .._core._prior import check_prior_spec
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
@@ -536,16 +536,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         `X` holds (None: all), to which a noise mask of those rows is cut."""
         if self.noise is False:
             return None
-        noise = self.noise
-        if is_noise_mask(noise) and kept is not None:
-            mask = np.asarray(noise)
-            if mask.dtype != bool or mask.shape != (n_samples,):
-                raise ValueError(
-                    "A noise mask must be a boolean array with one entry per row "
-                    f"of X ({n_samples}); got dtype {mask.dtype} and shape "
-                    f"{mask.shape}."
-                )
-            noise = mask[kept]
+        noise = noise_of_kept_rows(self.noise, n_samples, kept)
         return noise_start_rows(noise, X, X.shape[0])
 
     def _fit_all(self, X, start, tasks, noise, weight=None):

@@ -177,3 +177,18 @@ def test_one_row_of_positive_weight_is_too_few():
     weights[0] = 5
     with pytest.raises(ValueError, match="non-zero sample_weight"):
         GaussianMixture(1).fit(X, sample_weight=weights)
+
+
+def test_a_noise_mask_is_cut_to_the_rows_of_non_zero_weight():
+    X, weights = _data(seed=7)
+    weights = np.where(weights > 0, 1, 0)
+    mask = np.zeros(X.shape[0], dtype=bool)
+    mask[::10] = True
+    params = dict(random_state=0, tol=1e-8)
+    weighted = GaussianMixture(2, noise=mask, **params).fit(X, sample_weight=weights)
+    kept = weights > 0
+    dropped = GaussianMixture(2, noise=mask[kept], **params).fit(X[kept])
+    _assert_same_fit(weighted, dropped, rtol=1e-12)
+    np.testing.assert_allclose(weighted.noise_weight_, dropped.noise_weight_)
+    with pytest.raises(ValueError, match="one entry per row of X"):
+        GaussianMixture(2, noise=mask[kept]).fit(X, sample_weight=weights)
