@@ -1,5 +1,19 @@
-"""Choosing the number of mixture components by hypothesis tests."""
+"""Choosing the number of mixture components: hypothesis tests, a table
+across numbers of classes, and latent-class diagnostics."""
 
 from ._bootstrap import BootstrapLRTResult, bootstrap_lrt
+from ._enumeration import (
+    ClassComparison,
+    ClassDiagnostics,
+    class_diagnostics,
+    compare_classes,
+)
 
-__all__ = ["BootstrapLRTResult", "bootstrap_lrt"]
+__all__ = [
+    "BootstrapLRTResult",
+    "ClassComparison",
+    "ClassDiagnostics",
+    "bootstrap_lrt",
+    "class_diagnostics",
+    "compare_classes",
+]

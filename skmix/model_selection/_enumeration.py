@@ -1,0 +1,361 @@
+"""Class enumeration: one table across numbers of classes, and the
+latent-class diagnostics applied researchers report.
+
+The table follows lcmm's ``summarytable`` and Mplus's output: for each
+number of classes ``K``, the log-likelihood, free parameters, AIC, BIC,
+SABIC, ICL, relative entropy, the smallest class's share of the MAP
+classification, whether the best log-likelihood was replicated over random
+starts (Mplus: "THE BEST LOGLIKELIHOOD VALUE HAS BEEN REPLICATED"), and the
+parametric bootstrap LRT p-value of ``K - 1`` against ``K`` (Mplus TECH14,
+through :func:`~skmix.model_selection.bootstrap_lrt`).
+"""
+
+import math
+from dataclasses import dataclass, field
+from numbers import Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+
+from .._core import aic, bic, icl, relative_entropy, sabic
+from ..utils import axes_or_new, check_n_components_grid, check_samples
+from ._bootstrap import _SEED_BOUND, _check_int, bootstrap_lrt, n_parameters_of
+
+#: Posterior probabilities whose shares ``class_diagnostics`` reports.
+POSTERIOR_CUTS = (0.7, 0.8, 0.9)
+
+_CRITERIA = ("aic", "bic", "sabic", "icl")
+
+
+@dataclass(repr=False)
+class ClassDiagnostics:
+    """Latent-class diagnostics of a fitted mixture on some rows.
+
+    Attributes
+    ----------
+    counts : pandas.Series
+        Rows assigned to each class by the MAP rule.
+    shares : pandas.Series
+        The same as fractions of the rows.
+    average_posterior : pandas.DataFrame
+        Row ``j``, column ``k``: mean posterior probability of class ``k``
+        over the rows assigned to class ``j`` (the diagonal is each class's
+        average posterior probability; NaN for a class no row is assigned to).
+    above : pandas.DataFrame
+        Per class, the share of its assigned rows whose posterior probability
+        of it is above 0.7, 0.8 and 0.9.
+    entropy : float
+        Relative entropy (Mplus), 1 for a crisp classification.
+    """
+
+    counts: object
+    shares: object
+    average_posterior: object
+    above: object
+    entropy: float
+
+    def summary(self):
+        """The diagnostics as text."""
+        import pandas as pd
+
+        table = pd.concat(
+            [
+                self.counts.rename("count"),
+                self.shares.rename("share"),
+                pd.Series(
+                    np.diag(self.average_posterior),
+                    self.counts.index,
+                    name="avg posterior",
+                ),  # fmt: skip
+                self.above,
+            ],
+            axis=1,
+        )
+        return "\n".join([
+            f"Relative entropy: {self.entropy:.4f}",
+            "Classes (MAP assignment):",
+            table.to_string(float_format=lambda v: f"{v:.3f}"),
+            "Average posterior probabilities (rows: assigned class):",
+            self.average_posterior.to_string(float_format=lambda v: f"{v:.3f}"),
+        ])  # fmt: skip
+
+    def __repr__(self):
+        return self.summary()
+
+
+def class_diagnostics(responsibilities, cuts=POSTERIOR_CUTS):
+    """Latent-class diagnostics from posterior probabilities.
+
+    Parameters
+    ----------
+    responsibilities : array-like of shape (n_samples, n_classes)
+        Posterior class probabilities, e.g. ``model.predict_proba(X)``.
+    cuts : sequence of float, default=(0.7, 0.8, 0.9)
+        Posterior probabilities for the ``above`` table.
+
+    Returns
+    -------
+    ClassDiagnostics
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix.model_selection import class_diagnostics
+    >>> tau = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.05, 0.95]])
+    >>> diagnostics = class_diagnostics(tau)
+    >>> diagnostics.counts.tolist()
+    [2, 2]
+    >>> diagnostics.average_posterior.round(3).values.tolist()
+    [[0.85, 0.15], [0.175, 0.825]]
+    """
+    import pandas as pd
+
+    tau = np.asarray(responsibilities, dtype=np.float64)
+    if tau.ndim != 2 or tau.shape[0] == 0:
+        raise ValueError(
+            "responsibilities must be a non-empty (n_samples, n_classes) array; "
+            f"got shape {tau.shape}."
+        )
+    if not np.isfinite(tau).all() or np.any(tau < 0):
+        raise ValueError("responsibilities must be finite and non-negative.")
+    if not np.allclose(tau.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+        raise ValueError("Each row of responsibilities must sum to one.")
+    n_samples, n_classes = tau.shape
+    labels = tau.argmax(axis=1)
+    classes = pd.Index(range(n_classes), name="class")
+    counts = pd.Series(np.bincount(labels, minlength=n_classes), classes)
+    average = np.full((n_classes, n_classes), np.nan)
+    above = np.full((n_classes, len(cuts)), np.nan)
+    for j in range(n_classes):
+        rows = labels == j
+        if rows.any():
+            average[j] = tau[rows].mean(axis=0)
+            above[j] = [(tau[rows, j] > cut).mean() for cut in cuts]
+    return ClassDiagnostics(
+        counts=counts,
+        shares=counts / n_samples,
+        average_posterior=pd.DataFrame(
+            average, index=classes.rename("assigned"), columns=classes
+        ),
+        above=pd.DataFrame(
+            above, index=classes, columns=[f"share > {cut:g}" for cut in cuts]
+        ),
+        entropy=relative_entropy(tau),
+    )
+
+
+@dataclass(repr=False)
+class ClassComparison:
+    """Result of :func:`compare_classes`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per number of classes (see :func:`compare_classes`).
+    models : dict of int to estimator
+        Number of classes -> the best of its starts.
+    start_log_likelihoods : dict of int to ndarray
+        Number of classes -> each start's log-likelihood (sorted, best first).
+    bootstrap : BootstrapLRTResult or None
+    """
+
+    table: object
+    models: dict = field(default_factory=dict)
+    start_log_likelihoods: dict = field(default_factory=dict)
+    bootstrap: object = None
+
+    def best(self, criterion="bic"):
+        """The number of classes with the lowest `criterion`."""
+        if criterion not in _CRITERIA:
+            raise ValueError(
+                f"criterion must be one of {', '.join(map(repr, _CRITERIA))}; "
+                f"got {criterion!r}."
+            )
+        table = self.table.dropna(subset=[criterion])
+        return int(table.loc[table[criterion].idxmin(), "n_components"])
+
+    def summary(self):
+        """The table as text, one row per number of classes."""
+        shown = self.table.copy()
+        shown["replicated"] = [
+            "n/a" if value is None else ("yes" if value else "no")
+            for value in shown["replicated"]
+        ]
+        return shown.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+    def __repr__(self):
+        return self.summary()
+
+    def plot(self, criteria=("aic", "bic", "sabic", "icl"), ax=None):
+        """The information criteria against the number of classes.
+
+        Parameters
+        ----------
+        criteria : sequence of str, default=('aic', 'bic', 'sabic', 'icl')
+        ax : matplotlib.axes.Axes, default=None
+            Created if None.
+
+        Returns
+        -------
+        ax : matplotlib.axes.Axes
+        """
+        ax = axes_or_new(ax)
+        for criterion in criteria:
+            if criterion not in _CRITERIA:
+                raise ValueError(f"Unknown criterion {criterion!r}.")
+            ax.plot(self.table["n_components"], self.table[criterion], marker="o",
+                    label=criterion.upper())  # fmt: skip
+        ax.set_xticks(list(self.table["n_components"]))
+        ax.set_xlabel("number of classes")
+        ax.set_ylabel("criterion (lower is better)")
+        ax.legend()
+        return ax
+
+
+def _fit_starts(estimator, X, n_components, seeds):
+    """One fit per seed (a single start each); the fits sorted best first."""
+    fits = []
+    for seed in seeds:
+        model = clone(estimator).set_params(n_components=n_components)
+        params = model.get_params(deep=False)
+        if "n_init" in params:
+            model.set_params(n_init=1)
+        if "random_state" in params:
+            model.set_params(random_state=int(seed))
+        model.fit(X)
+        fits.append((float(np.sum(model.score_samples(X))), model))
+    fits.sort(key=lambda fit: -fit[0])
+    return fits
+
+
+def compare_classes(
+    estimator,
+    X,
+    n_components=range(1, 6),
+    *,
+    n_starts=10,
+    replication_tol=0.01,
+    blrt=True,
+    n_bootstrap=99,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
+    """Fit 1..K classes and tabulate what class enumeration reports.
+
+    For each number of classes, the estimator is fitted from `n_starts`
+    random starts (one start each, seeded from `random_state`); the best
+    is kept. The table has one row per number of classes, as lcmm's
+    ``summarytable`` and Mplus's output:
+
+    - ``log_likelihood``, ``n_parameters``, ``aic``, ``bic``, ``sabic``
+      (Sclove's sample-size adjusted BIC), ``icl`` (BIC plus the MAP
+      classification penalty), ``entropy`` (relative entropy, 1 = crisp);
+    - ``smallest_class`` (the smallest MAP class's share) and
+      ``smallest_count``;
+    - ``replicated``: whether a second start reached the best log-likelihood
+      within `replication_tol` (None, shown as "n/a", with one start);
+      ``n_replicated``: the starts that did;
+    - ``converged`` (the best start's);
+    - ``blrt_p``: the parametric bootstrap LRT p-value of ``K - 1`` against
+      ``K`` classes (Mplus TECH14; NaN for the first row), from
+      :func:`~skmix.model_selection.bootstrap_lrt` with the estimator.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        An unfitted mixture with ``n_components``, ``fit(X)``,
+        ``score_samples`` and ``predict_proba`` (e.g.
+        :class:`~skmix.mixture.GaussianMixture`); its other parameters are
+        kept, ``n_init`` is set to 1 per start.
+    X : array-like of shape (n_samples, n_features)
+    n_components : int or sequence of int, default=range(1, 6)
+        Numbers of classes; each must be below the number of rows.
+    n_starts : int, default=10
+        Random starts per number of classes.
+    replication_tol : float, default=0.01
+        Log-likelihood units within which a start replicates the best.
+    blrt : bool, default=True
+        Add the bootstrap LRT p-values (the costly column).
+    n_bootstrap : int, default=99
+        Bootstrap replicates per test (at least 19).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the starts and the bootstrap.
+    n_jobs : int, default=None
+        Parallel bootstrap replicates (joblib).
+    verbose : int, default=0
+        1 prints one line per number of classes.
+
+    Returns
+    -------
+    ClassComparison
+        ``table``, ``models``, ``start_log_likelihoods``, ``bootstrap``,
+        ``best(criterion)``, ``summary()`` and ``plot()``.
+    """
+    import pandas as pd
+
+    X = check_samples(X, ensure_min_samples=2)
+    grid = check_n_components_grid(n_components)
+    if grid[-1] >= X.shape[0]:
+        raise ValueError(
+            f"n_components goes up to {grid[-1]}, but X has only {X.shape[0]} "
+            "rows; each number of classes must be below the number of rows."
+        )
+    n_starts = _check_int(n_starts, "n_starts", 1)
+    if not isinstance(replication_tol, Real) or not replication_tol >= 0:
+        raise ValueError(
+            f"replication_tol must be a non-negative number; got {replication_tol!r}."
+        )
+    if blrt:
+        n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 19)
+    rng = check_random_state(random_state)
+    rows, models, starts = [], {}, {}
+    n_samples = X.shape[0]
+    for k in grid:
+        fits = _fit_starts(estimator, X, k, rng.randint(_SEED_BOUND, size=n_starts))
+        log_likelihood, model = fits[0]
+        values = np.array([value for value, _ in fits])
+        n_replicated = int(np.sum(values >= log_likelihood - replication_tol))
+        tau = np.asarray(model.predict_proba(X))
+        n_parameters = n_parameters_of(model)
+        labels = np.bincount(tau.argmax(axis=1), minlength=tau.shape[1])
+        rows.append(dict(
+            n_components=k,
+            log_likelihood=log_likelihood,
+            n_parameters=n_parameters,
+            aic=aic(log_likelihood, n_parameters),
+            bic=bic(log_likelihood, n_parameters, n_samples),
+            sabic=sabic(log_likelihood, n_parameters, n_samples),
+            icl=icl(log_likelihood, n_parameters, n_samples, tau),
+            entropy=relative_entropy(tau),
+            smallest_class=float(labels.min() / n_samples),
+            smallest_count=int(labels.min()),
+            replicated=None if n_starts == 1 else n_replicated >= 2,
+            n_replicated=n_replicated,
+            converged=bool(getattr(model, "converged_", True)),
+        ))  # fmt: skip
+        models[k], starts[k] = model, values
+        if verbose:
+            print(
+                f"{k} classes: log-likelihood {log_likelihood:.4f}, BIC "
+                f"{rows[-1]['bic']:.4f}, best replicated by {n_replicated} of "
+                f"{n_starts} starts"
+            )
+    table = pd.DataFrame(rows)
+    bootstrap = None
+    table["blrt_p"] = math.nan
+    if blrt:
+        tested = [k for k in grid if k + 1 in grid]
+        if tested:
+            base = clone(estimator)
+            if "n_init" in base.get_params(deep=False):
+                base.set_params(n_init=max(n_starts, 1))
+            bootstrap = bootstrap_lrt(
+                base, X, tested, n_bootstrap, random_state=rng.randint(_SEED_BOUND),
+                n_jobs=n_jobs, verbose=max(verbose - 1, 0),
+            )  # fmt: skip
+            p_values = dict(zip(bootstrap.table["n_components_alternative"],
+                                bootstrap.table["p_value"], strict=True))  # fmt: skip
+            table["blrt_p"] = [p_values.get(k, math.nan) for k in grid]
+    return ClassComparison(table, models, starts, bootstrap)
