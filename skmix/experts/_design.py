@@ -145,12 +145,23 @@ def validate_outcomes(y, time, n_subjects, default_time):
     return np.where(mask, y, 0.0), mask, T, scalar
 
 
+#: How `time` reaches fit and score inside scikit-learn's model selection.
+TIME_ROUTING_HINT = (
+    "Inside GridSearchCV or cross_validate, enable metadata routing "
+    "(sklearn.set_config(enable_metadata_routing=True)), request time for "
+    "fit (estimator.set_fit_request(time=True)) and score with "
+    "skmix.metrics.log_likelihood_scorer, which requests it; then pass "
+    "time=... to the search's fit."
+)
+
+
 def validate_time(time, shape, mask, default_time):
     """Times of every subject's waves, zero where unobserved."""
     if time is None:
         if default_time is None:
             raise ValueError(
-                "time is required: the model was fitted on individually varying times."
+                "time is required: the model was fitted on individually varying "
+                f"times. {TIME_ROUTING_HINT}"
             )
         if isinstance(default_time, str):  # "arange"
             default_time = np.arange(shape[1], dtype=float)

@@ -22,6 +22,7 @@ from ..utils import (
 )
 from ._curves import Intercept, resolve_curve
 from ._design import (
+    TIME_ROUTING_HINT,
     gating_design,
     has_full_column_rank,
     training_design,
@@ -450,7 +451,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 if time is None and self.time_ is None:
                     raise ValueError(
                         "time is required: the model was fitted on individually "
-                        "varying times."
+                        f"varying times. {TIME_ROUTING_HINT}"
                     )
                 n_waves = np.shape(time)[-1] if time is not None else len(self.time_)
                 y = np.zeros((n, n_waves))
@@ -550,8 +551,32 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         structure = RANDOM_EFFECT_STRUCTURES[self.random_effects_]
         return _growth_factors(structure, terms, resp, self.params_)
 
+    def score_subjects(self, X, y, time=None):
+        """Log-likelihood of each subject's outcomes under the fitted
+        mixture, ``log sum_k pi_k(x_i) f_k(y_i | x_i)`` (missing waves
+        integrated out).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_subjects, n_features) or None
+        y : array-like of shape (n_subjects,) or (n_subjects, n_waves)
+        time : array-like, optional
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_subjects,)
+        """
+        data = self._data_for(X, y, time)
+        return e_step(self.curve_, data, self.params_)[2]
+
     def score(self, X, y, time=None):
-        """R^2 of :meth:`predict` over the observed outcomes."""
+        """R^2 of :meth:`predict` over the observed outcomes.
+
+        scikit-learn's regressor score, kept for its contract; it barely
+        moves when a spurious class is added, so to choose the number of
+        classes by cross-validation use
+        ``skmix.metrics.log_likelihood_scorer`` (held-out log-likelihood
+        per subject, :meth:`score_subjects`)."""
         data = self._data_for(X, y, time)
         predicted = self.predict(X, time=time)
         predicted = predicted[:, None] if self.scalar_outcome_ else predicted

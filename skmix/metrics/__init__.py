@@ -8,6 +8,7 @@ from ._backtesting import (
 )
 from ._clustering import GCDAccuracy, cluster_accuracy, gcd_accuracy
 from ._mixture_quantile import mixture_cdf, mixture_quantile
+from ._scoring import LogLikelihoodScorer, log_likelihood_scorer
 
 __all__ = [
     "GCDAccuracy",
@@ -17,6 +18,8 @@ __all__ = [
     "cluster_accuracy",
     "gcd_accuracy",
     "kupiec_pof_test",
+    "LogLikelihoodScorer",
+    "log_likelihood_scorer",
     "mixture_cdf",
     "mixture_quantile",
 ]
