@@ -213,7 +213,33 @@ class ClassComparison:
         return ax
 
 
-def _fit_starts(estimator, X, n_components, seeds):
+class _Data:
+    """The data of one family of estimators: ``X`` alone (Gaussian
+    mixtures), or ``X, y`` and fit parameters such as ``time`` (the mixture
+    of experts, scored per subject)."""
+
+    def __init__(self, X, y, fit_params):
+        self.X, self.y, self.fit_params = X, y, dict(fit_params or {})
+
+    def fit(self, model):
+        if self.y is None:
+            return model.fit(self.X, **self.fit_params)
+        return model.fit(self.X, self.y, **self.fit_params)
+
+    def log_likelihood(self, model):
+        if self.y is not None and hasattr(model, "score_subjects"):
+            return float(
+                np.sum(model.score_subjects(self.X, self.y, **self.fit_params))
+            )
+        return float(np.sum(model.score_samples(self.X)))
+
+    def posteriors(self, model):
+        if self.y is not None and hasattr(model, "predict_class_proba"):
+            return model.predict_class_proba(self.X, self.y, **self.fit_params)
+        return model.predict_proba(self.X)
+
+
+def _fit_starts(estimator, data, n_components, seeds):
     """One fit per seed (a single start each); the fits sorted best first."""
     fits = []
     for seed in seeds:
@@ -223,8 +249,8 @@ def _fit_starts(estimator, X, n_components, seeds):
             model.set_params(n_init=1)
         if "random_state" in params:
             model.set_params(random_state=int(seed))
-        model.fit(X)
-        fits.append((float(np.sum(model.score_samples(X))), model))
+        data.fit(model)
+        fits.append((data.log_likelihood(model), model))
     fits.sort(key=lambda fit: -fit[0])
     return fits
 
@@ -232,8 +258,10 @@ def _fit_starts(estimator, X, n_components, seeds):
 def compare_classes(
     estimator,
     X,
+    y=None,
     n_components=range(1, 6),
     *,
+    fit_params=None,
     n_starts=10,
     replication_tol=0.01,
     blrt=True,
@@ -265,19 +293,30 @@ def compare_classes(
     Parameters
     ----------
     estimator : estimator instance
-        An unfitted mixture with ``n_components``, ``fit(X)``,
+        An unfitted mixture with ``n_components``: one fitted on ``X`` with
         ``score_samples`` and ``predict_proba`` (e.g.
-        :class:`~skmix.mixture.GaussianMixture`); its other parameters are
-        kept, ``n_init`` is set to 1 per start.
-    X : array-like of shape (n_samples, n_features)
+        :class:`~skmix.mixture.GaussianMixture`), or, with `y`, one with
+        ``score_subjects`` and ``predict_class_proba`` (the
+        :class:`~skmix.experts.MixtureOfExpertsRegressor`: subjects are the
+        units). Its other parameters are kept; ``n_init`` is set to 1 per
+        start.
+    X : array-like of shape (n_samples, n_features), or None for experts
+        without covariates
+    y : array-like, default=None
+        Outcomes, for estimators fitted on ``(X, y)``.
     n_components : int or sequence of int, default=range(1, 6)
         Numbers of classes; each must be below the number of rows.
     n_starts : int, default=10
         Random starts per number of classes.
+    fit_params : dict, default=None
+        Passed to every ``fit`` and to the scoring (e.g. ``{"time": time}``
+        for trajectories with individually varying times).
     replication_tol : float, default=0.01
         Log-likelihood units within which a start replicates the best.
     blrt : bool, default=True
-        Add the bootstrap LRT p-values (the costly column).
+        Add the bootstrap LRT p-values (the costly column). The bootstrap
+        draws X from a fitted mixture, so it needs an estimator fitted on
+        ``X`` alone; with `y`, pass False.
     n_bootstrap : int, default=99
         Bootstrap replicates per test (at least 19).
     random_state : int, RandomState instance or None, default=None
@@ -295,12 +334,23 @@ def compare_classes(
     """
     import pandas as pd
 
-    X = check_samples(X, ensure_min_samples=2)
+    if y is None:
+        X = check_samples(X, ensure_min_samples=2)
+        n_samples = X.shape[0]
+    else:
+        n_samples = len(y)
+        if blrt:
+            raise ValueError(
+                "The bootstrap LRT column draws X from a fitted mixture, so it "
+                "needs an estimator fitted on X alone; with y, pass blrt=False."
+            )
+    data = _Data(X, y, fit_params)
     grid = check_n_components_grid(n_components)
-    if grid[-1] >= X.shape[0]:
+    if grid[-1] >= n_samples:
         raise ValueError(
-            f"n_components goes up to {grid[-1]}, but X has only {X.shape[0]} "
-            "rows; each number of classes must be below the number of rows."
+            f"n_components goes up to {grid[-1]}, but there are only {n_samples} "
+            "rows (subjects); each number of classes must be below the number "
+            "of rows."
         )
     n_starts = _check_int(n_starts, "n_starts", 1)
     if not isinstance(replication_tol, Real) or not replication_tol >= 0:
@@ -311,13 +361,13 @@ def compare_classes(
         n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 19)
     rng = check_random_state(random_state)
     rows, models, starts = [], {}, {}
-    n_samples = X.shape[0]
     for k in grid:
-        fits = _fit_starts(estimator, X, k, rng.randint(_SEED_BOUND, size=n_starts))
+        seeds = rng.randint(_SEED_BOUND, size=n_starts)
+        fits = _fit_starts(estimator, data, k, seeds)
         log_likelihood, model = fits[0]
         values = np.array([value for value, _ in fits])
         n_replicated = int(np.sum(values >= log_likelihood - replication_tol))
-        tau = np.asarray(model.predict_proba(X))
+        tau = np.asarray(data.posteriors(model))
         n_parameters = n_parameters_of(model)
         labels = np.bincount(tau.argmax(axis=1), minlength=tau.shape[1])
         rows.append(dict(

@@ -28,7 +28,7 @@ def _two_classes(seed, n=300):
 def test_table_criteria_match_their_formulas_and_the_models():
     X = _two_classes(0)
     result = compare_classes(
-        GaussianMixture(tol=1e-8), X, range(1, 4), n_starts=4, blrt=False,
+        GaussianMixture(tol=1e-8), X, n_components=range(1, 4), n_starts=4, blrt=False,
         random_state=0,
     )  # fmt: skip
     n = X.shape[0]
@@ -67,7 +67,7 @@ def test_table_criteria_match_their_formulas_and_the_models():
 
 def test_one_start_cannot_judge_replication():
     result = compare_classes(
-        GaussianMixture(), _two_classes(1), [1, 2], n_starts=1, blrt=False,
+        GaussianMixture(), _two_classes(1), n_components=[1, 2], n_starts=1, blrt=False,
         random_state=0,
     )  # fmt: skip
     assert result.table["replicated"].tolist() == [None, None]
@@ -77,7 +77,8 @@ def test_one_start_cannot_judge_replication():
 def test_bic_picks_two_classes_in_simulated_two_class_data():
     picks = [
         compare_classes(
-            GaussianMixture(tol=1e-6), _two_classes(seed), range(1, 5), n_starts=3,
+            GaussianMixture(tol=1e-6), _two_classes(seed), n_components=range(1, 5),
+            n_starts=3,
             blrt=False, random_state=seed,
         ).best("bic")
         for seed in range(10)
@@ -87,7 +88,8 @@ def test_bic_picks_two_classes_in_simulated_two_class_data():
 
 def test_bootstrap_lrt_column_rejects_one_class_not_two():
     result = compare_classes(
-        GaussianMixture(tol=1e-6), _two_classes(2), range(1, 4), n_starts=3,
+        GaussianMixture(tol=1e-6), _two_classes(2), n_components=range(1, 4),
+        n_starts=3,
         n_bootstrap=39, random_state=0,
     )  # fmt: skip
     p = result.table.set_index("n_components")["blrt_p"]
@@ -98,7 +100,7 @@ def test_bootstrap_lrt_column_rejects_one_class_not_two():
 
 
 def test_progress_lines(capsys):
-    compare_classes(GaussianMixture(), _two_classes(3), [1, 2], n_starts=2,
+    compare_classes(GaussianMixture(), _two_classes(3), n_components=[1, 2], n_starts=2,
                     blrt=False, verbose=1, random_state=0)  # fmt: skip
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("2 classes: log-likelihood")
@@ -109,7 +111,7 @@ def test_plot_draws_each_criterion():
     import matplotlib
 
     matplotlib.use("Agg")
-    result = compare_classes(GaussianMixture(), _two_classes(4), [1, 2, 3],
+    result = compare_classes(GaussianMixture(), _two_classes(4), n_components=[1, 2, 3],
                              n_starts=2, blrt=False, random_state=0)  # fmt: skip
     ax = result.plot()
     assert [line.get_label() for line in ax.get_lines()] == [
@@ -166,3 +168,31 @@ def test_class_diagnostics_of_an_empty_class_and_bad_input():
     ]:
         with pytest.raises(ValueError, match=message):
             class_diagnostics(bad)
+
+
+def test_mixture_of_experts_table_with_individual_times():
+    """lcmm's use: growth mixtures of 1..3 classes, times varying by subject."""
+    from skmix.experts import MixtureOfExpertsRegressor
+
+    rng = np.random.default_rng(0)
+    n, waves = 200, 5
+    labels = rng.integers(0, 2, n)
+    time = np.arange(waves) + rng.uniform(-0.3, 0.3, (n, waves))
+    intercept = np.where(labels == 0, 10.0, 14.0) + rng.normal(0, 1, n)
+    slope = np.where(labels == 0, 1.0, -0.5) + rng.normal(0, 0.3, n)
+    y = intercept[:, None] + slope[:, None] * time + rng.normal(0, 0.5, (n, waves))
+    experts = MixtureOfExpertsRegressor(
+        curve="linear", gating_features=None, expert_features=None
+    )
+    result = compare_classes(
+        experts, None, y, n_components=[1, 2, 3], fit_params={"time": time},
+        n_starts=2, blrt=False, random_state=0,
+    )  # fmt: skip
+    assert result.best("bic") == 2
+    for row in result.table.itertuples():
+        model = result.models[row.n_components]
+        np.testing.assert_allclose(row.log_likelihood, model.log_likelihood_, rtol=1e-8)
+        assert row.n_parameters == model.n_parameters_
+        np.testing.assert_allclose(row.bic, model.bic_, rtol=1e-8)
+    with pytest.raises(ValueError, match="blrt=False"):
+        compare_classes(experts, None, y, fit_params={"time": time})
