@@ -17,3 +17,13 @@ class DegenerateMixtureWarning(UserWarning):
     likelihood gain is an artefact (mclust reports such fits as NA), so
     criteria such as BIC should not be trusted for it.
     """
+
+
+class SingularInformationWarning(UserWarning):
+    """The observed information matrix of a fit is singular or not positive
+    definite, so its standard errors are unreliable.
+
+    The parameters are then not all identified at this solution (a class
+    with too few subjects, collinear covariates) or the solution is not a
+    maximum; the covariance is a pseudo-inverse.
+    """

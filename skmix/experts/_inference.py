@@ -6,10 +6,13 @@ total score; robust (sandwich, Huber-White) errors use
 ``H^-1 (sum_i s_i s_i') H^-1`` with per-subject scores ``s_i``.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..exceptions import SingularInformationWarning
 from ._curves import GrowthCurve
 from ._likelihood import (
     RANDOM_EFFECT_STRUCTURES,
@@ -247,12 +250,38 @@ def estimate_covariances(layout, data, params):
     vector = layout.pack(params)
     information = -layout.hessian(data, vector)
     scores = layout.score_matrix(data, params)
-    try:
-        covariance = np.linalg.inv(information)
-    except np.linalg.LinAlgError:
-        covariance = np.linalg.pinv(information)
+    covariance = _inverse_information(information, layout.names)
     robust = covariance @ (scores.T @ scores) @ covariance
     return covariance, robust
+
+
+#: Eigenvalues of the information below this fraction of the largest make
+#: it numerically singular (about 1e-11 in float64 units of the scaled fit).
+_SINGULAR_RATIO = 1e3 * np.finfo(np.float64).eps
+
+
+def _inverse_information(information, names):
+    """The inverse of the observed information, or, when it is singular or
+    not positive definite, its pseudo-inverse with a warning naming the
+    weakest parameter direction."""
+    symmetric = (information + information.T) / 2
+    values, vectors = np.linalg.eigh(symmetric)
+    largest = max(abs(values[-1]), np.finfo(np.float64).tiny)
+    if values[0] > _SINGULAR_RATIO * largest:
+        return np.linalg.inv(symmetric)
+    weakest = names[int(np.argmax(np.abs(vectors[:, 0])))]
+    warnings.warn(
+        "The observed information matrix is "
+        + ("not positive definite" if values[0] < 0 else "singular")
+        + f" (smallest eigenvalue {values[0]:.3g}, largest {values[-1]:.3g}; "
+        f"weakest direction mostly {'/'.join(map(str, weakest))}): standard "
+        "errors come from a pseudo-inverse and are unreliable. A class may "
+        "have too few subjects, a parameter may not be identified, or the "
+        "fit is not at a maximum; try fewer classes or more starts.",
+        SingularInformationWarning,
+        stacklevel=4,
+    )
+    return np.linalg.pinv(symmetric)
 
 
 def parameter_table(names, estimates, covariance, level=0.95):

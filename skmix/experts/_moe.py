@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._config import check_backend_name
 from .._core import aic, bic, kmeans_labels, relative_entropy, sabic
+from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_feature_names,
     check_fitted_input,
@@ -52,6 +53,33 @@ from ._likelihood import (
 INIT_PARAMS = ("kmeans", "random", "emEM")
 # Replicated: another converged start within this of the best log-likelihood.
 REPLICATION_TOLERANCE = 1e-2
+
+
+#: A class's residual variance below this fraction of the largest class's is
+#: collapsed onto a few subjects (a spurious class, not a population).
+COLLAPSED_VARIANCE_RATIO = 1e-3
+
+
+def degenerate_class(params, resp, n_class_parameters):
+    """Why a fitted class is degenerate ('' if none is): fewer effective
+    subjects than its own parameters, or a residual variance collapsed
+    below :data:`COLLAPSED_VARIANCE_RATIO` of the largest class's."""
+    counts = resp.sum(axis=0)
+    k = int(np.argmin(counts))
+    if counts[k] < n_class_parameters:
+        return (
+            f"class {k} has {counts[k]:.3g} effective subjects, fewer than its "
+            f"{n_class_parameters:.3g} parameters"
+        )
+    theta = np.asarray(params.theta, dtype=np.float64)
+    j = int(np.argmin(theta))
+    if theta.size > 1 and theta[j] < COLLAPSED_VARIANCE_RATIO * theta.max():
+        return (
+            f"class {j} ({counts[j] / counts.sum():.1%} of the subjects) has a "
+            f"residual variance of {theta[j]:.3g}, below 1/1000 of the largest "
+            f"class's ({theta.max():.3g})"
+        )
+    return ""
 
 
 class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
@@ -301,6 +329,19 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         terms, resp, log_norm = e_step(curve, data, params)
         layout = _parameter_layout(curve, self.n_components, random_effects, design)
         growth_factors = _growth_factors(structure, terms, resp, params)
+
+        reason = degenerate_class(
+            params, resp, (len(layout) - (self.n_components - 1) * data.Z.shape[1])
+            / self.n_components,
+        )  # fmt: skip
+        if reason:
+            warnings.warn(
+                f"The fitted mixture has a degenerate class: {reason}. Its "
+                "likelihood gain (and BIC) are not to be trusted; try fewer "
+                "classes or more starts.",
+                DegenerateMixtureWarning,
+                stacklevel=2,
+            )
 
         # Everything that can fail has run: store the fitted state.
         self.scalar_outcome_ = scalar
@@ -620,6 +661,37 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             lambda v: to_original_scale(layout, original, v), vector, covariance
         )
         return parameter_table(original.names, estimates, cov, level)
+
+    def odds_ratios(self, *, robust=False, level=None):
+        """The gate's odds ratios: ``exp`` of its coefficients, with Wald
+        intervals mapped through ``exp`` (so they stay positive).
+
+        Class ``k``'s row for covariate ``w`` is the multiplicative change
+        in the odds of class ``k`` against the reference class (the first)
+        per unit of ``w``; the intercept's is the baseline odds at zero
+        covariates.
+
+        Parameters
+        ----------
+        robust : bool, default=False
+            Sandwich standard errors.
+        level : float, optional
+            Confidence level; default ``self.level``.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Columns class, term, odds_ratio, ci_lower, ci_upper, p_value.
+        """
+        table = self.parameter_table(robust=robust, level=level)
+        gate = table[table["block"] == "gating"]
+        return gate.assign(
+            odds_ratio=np.exp(gate["estimate"]),
+            ci_lower=np.exp(gate["ci_lower"]),
+            ci_upper=np.exp(gate["ci_upper"]),
+        )[
+            ["class", "term", "odds_ratio", "ci_lower", "ci_upper", "p_value"]
+        ].reset_index(drop=True)
 
     def summary(self, *, robust=False, scale="fitted"):
         """A statsmodels summary: fit statistics and the parameter table."""

@@ -2,6 +2,7 @@
 the OpenMx fits of ECLS-K, and the generating values of simulations."""
 
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -592,3 +593,51 @@ def test_parameter_table_checks_its_level(level):
     model = MixtureOfExpertsRegressor(1, n_init=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="level"):
         model.parameter_table(level=level)
+
+
+def test_gate_odds_ratios_are_exponentiated_wald_intervals():
+    X, y, _ = _npreg(0)
+    model = MixtureOfExpertsRegressor(
+        2, gating_features=["w"], expert_features=["x", "x2"], n_init=3,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    table = model.parameter_table()
+    gate = table[table.block == "gating"].reset_index(drop=True)
+    odds = model.odds_ratios()
+    assert odds["term"].tolist() == gate["term"].tolist()
+    np.testing.assert_allclose(odds["odds_ratio"], np.exp(gate["estimate"]))
+    np.testing.assert_allclose(odds["ci_lower"], np.exp(gate["ci_lower"]))
+    np.testing.assert_allclose(odds["ci_upper"], np.exp(gate["ci_upper"]))
+    assert np.all(odds["ci_lower"] > 0)
+    wider = model.odds_ratios(level=0.99)
+    assert np.all(wider["ci_lower"] <= odds["ci_lower"])
+
+
+def test_degenerate_classes_are_named():
+    from skmix.experts._moe import degenerate_class
+
+    params = SimpleNamespace(theta=np.array([1.0, 2.0]))
+    resp = np.tile([0.5, 0.5], (100, 1))
+    assert degenerate_class(params, resp, 4) == ""
+    tiny = np.tile([0.98, 0.02], (100, 1))
+    assert "2 effective subjects" in degenerate_class(params, tiny, 4)
+    collapsed = SimpleNamespace(theta=np.array([1.0, 1e-4]))
+    message = degenerate_class(collapsed, resp, 4)
+    assert "class 1" in message and "residual variance of 0.0001" in message
+
+
+def test_singular_information_warns_and_uses_a_pseudo_inverse():
+    from skmix.exceptions import SingularInformationWarning
+    from skmix.experts._inference import _inverse_information
+
+    names = [(1, "mean", "a"), (1, "mean", "b")]
+    regular = np.array([[2.0, 0.5], [0.5, 1.0]])
+    np.testing.assert_allclose(
+        _inverse_information(regular, names), np.linalg.inv(regular)
+    )
+    singular = np.array([[1.0, 1.0], [1.0, 1.0]])
+    with pytest.warns(SingularInformationWarning, match="singular"):
+        covariance = _inverse_information(singular, names)
+    np.testing.assert_allclose(covariance, np.linalg.pinv(singular))
+    with pytest.warns(SingularInformationWarning, match="not positive definite"):
+        _inverse_information(np.diag([1.0, -1.0]), names)
