@@ -35,22 +35,27 @@ def sabic(log_likelihood, n_parameters, n_samples):
     return -2.0 * log_likelihood + n_parameters * math.log((n_samples + 2) / 24)
 
 
-def map_classification_penalty(responsibilities):
-    """``-2 sum_i log max_k tau_ik``: what ICL adds to BIC.
+def map_classification_penalty(responsibilities, sample_weight=None):
+    """``-2 sum_i w_i log max_k tau_ik``: what ICL adds to BIC.
 
     Biernacki, Celeux and Govaert's (2000) integrated completed likelihood
     penalises BIC by the log-probability of the MAP classification, so
     overlapping components (uncertain assignments) cost more (mclust's
-    ``icl``).
+    ``icl``). Rows count ``sample_weight`` times if given (frequency weights).
     """
     with np.errstate(divide="ignore"):
-        return float(-2.0 * np.log(np.max(responsibilities, axis=1)).sum())
+        log_map = np.log(np.max(responsibilities, axis=1))
+    if sample_weight is None:
+        return float(-2.0 * log_map.sum())
+    return float(-2.0 * np.asarray(sample_weight) @ log_map)
 
 
-def icl(log_likelihood, n_parameters, n_samples, responsibilities):
-    """Integrated completed likelihood, BIC plus the MAP classification penalty."""
+def icl(log_likelihood, n_parameters, n_samples, responsibilities,
+        sample_weight=None):  # fmt: skip
+    """Integrated completed likelihood, BIC plus the MAP classification penalty
+    (`n_samples` the sum of the weights under `sample_weight`)."""
     return bic(log_likelihood, n_parameters, n_samples) + map_classification_penalty(
-        responsibilities
+        responsibilities, sample_weight
     )
 
 

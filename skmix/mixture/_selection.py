@@ -120,21 +120,13 @@ def _weighted_moments(X, weight):
 
 
 def _criteria(log_likelihood, n_parameters, resp, weight):
-    """BIC, AIC and ICL with ``n = sum_i w_i`` and the ICL penalty
-    ``-2 sum_i w_i log max_k tau_ik`` under frequency weights, as
-    :meth:`GaussianMixture.bic` weighs the rows."""
-    if weight is None:
-        n_samples = resp.shape[0]
-        return dict(
-            bic=bic(log_likelihood, n_parameters, n_samples),
-            aic=aic(log_likelihood, n_parameters),
-            icl=icl(log_likelihood, n_parameters, n_samples, resp),
-        )
-    with np.errstate(divide="ignore"):
-        penalty = float(-2.0 * weight @ np.log(np.max(resp, axis=1)))
-    criterion = bic(log_likelihood, n_parameters, float(weight.sum()))
+    """BIC, AIC and ICL, with ``n = sum_i w_i`` and the weighted ICL penalty
+    under frequency weights, as :meth:`GaussianMixture.bic` weighs the rows."""
+    n_samples = resp.shape[0] if weight is None else float(weight.sum())
     return dict(
-        bic=criterion, aic=aic(log_likelihood, n_parameters), icl=criterion + penalty
+        bic=bic(log_likelihood, n_parameters, n_samples),
+        aic=aic(log_likelihood, n_parameters),
+        icl=icl(log_likelihood, n_parameters, n_samples, resp, weight),
     )
 
 
