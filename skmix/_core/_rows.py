@@ -106,15 +106,17 @@ def training_rows(X, backend, *, ensure_min_samples=1, sample_weight=None,
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if not sample_weight.all():
             kept = np.flatnonzero(sample_weight)
-            X, sample_weight = X[backend.asarray(kept)], sample_weight[kept]
+            X, sample_weight = X[kept], sample_weight[kept]
         if X.shape[0] < ensure_min_samples:
             raise ValueError(
                 f"Found {X.shape[0]} row(s) of non-zero sample_weight while a "
                 f"minimum of {ensure_min_samples} is required."
             )
-        sample_weight = backend.asarray(sample_weight, dtype=X.dtype)
+        # float64 whatever X's dtype: float32 would round large weights.
+        sample_weight = backend.asarray(sample_weight)
     rows = InMemoryRows(backend.asarray(X), sample_weight, kept, n_given)
     if missing and has_missing(rows.X):
+        check_observed_features(rows.X)
         rows.patterns = MissingPatterns.from_rows(rows.X, backend.xp, sample_weight)
     return rows
 
@@ -154,6 +156,20 @@ def _dask_weighted(X, sample_weight):
     return X, weight
 
 
+def check_observed_features(X):
+    """Raise for a feature observed in fewer than two rows: its mean and
+    variance are not identified from the data."""
+    observed = (X == X).sum(axis=0)
+    observed = np.asarray(observed.get() if hasattr(observed, "get") else observed)
+    if observed.min() < 2:
+        feature = int(np.argmin(observed))
+        raise ValueError(
+            f"Feature {feature} is observed in {int(observed[feature])} row(s) "
+            "(of non-zero weight); every feature needs at least 2 observed "
+            "values. Drop it, or the rows that are all missing on it."
+        )
+
+
 def magnitude_limit(dtype, n_features):
     """Largest ``|x|`` whose squared distances to anything as large stay
     finite in `dtype`: ``sqrt(max / (4 d))`` (1e154 / sqrt(d) in float64)."""
@@ -166,7 +182,8 @@ def check_magnitude(X):
     if X.size == 0 or not np.issubdtype(X.dtype, np.floating):
         return
     limit = magnitude_limit(X.dtype, X.shape[1])
-    largest = float(abs(X).max())
+    # nanmax: a missing value (NaN) must not hide a huge one.
+    largest = float(np.nanmax(abs(X)))
     if largest > limit:
         raise ValueError(
             f"X has values of magnitude up to {largest:.3g}; squared distances "

@@ -133,10 +133,20 @@ def _initial_responsibilities(X, n_components, init_params, random_state,
     return resp
 
 
-def _draw_conditional(resp, means, conditional, rng):
+def _conditional_scales(conditional):
+    """Square roots ``L`` (``L L^T = C``) of the conditional covariances
+    (K, m, m), or standard deviations from variances (K, m); a covariance
+    that rounding left slightly indefinite is clipped at zero."""
+    if conditional.ndim == 2:
+        return np.sqrt(np.maximum(conditional, 0.0))
+    values, vectors = np.linalg.eigh(conditional)
+    return vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
+
+
+def _draw_conditional(resp, means, scales, rng):
     """One draw of each row's missing coordinates: a component from the
-    posterior `resp` (n, K), then its Gaussian conditional (`means` (K, n, m),
-    `conditional` covariances (K, m, m) or variances (K, m))."""
+    posterior `resp` (n, K), then its Gaussian conditional (`means` (K, n,
+    m), `scales` from :func:`_conditional_scales`)."""
     n_rows, n_missing = means.shape[1], means.shape[2]
     cumulative = np.cumsum(resp, axis=1)
     components = (rng.uniform(size=(n_rows, 1)) > cumulative[:, :-1]).sum(axis=1)
@@ -144,11 +154,10 @@ def _draw_conditional(resp, means, conditional, rng):
     draws = np.empty((n_rows, n_missing))
     for k in np.unique(components):
         rows = components == k
-        if conditional.ndim == 3:
-            scale = np.linalg.cholesky(conditional[k])
-            draws[rows] = means[k, rows] + noise[rows] @ scale.T
+        if scales.ndim == 3:
+            draws[rows] = means[k, rows] + noise[rows] @ scales[k].T
         else:
-            draws[rows] = means[k, rows] + noise[rows] * np.sqrt(conditional[k])
+            draws[rows] = means[k, rows] + noise[rows] * scales[k]
     return draws
 
 
@@ -391,6 +400,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.backend = backend
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "fiml"
+        return tags
+
     # ------------------------------------------------------------------ checks
     def _check_parameters(self):
         check_param_int(self.n_components, "n_components", 1)
@@ -426,7 +440,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """The validated names in `fixed` (a frozenset)."""
         if self.fixed is None:
             return frozenset()
-        names = (self.fixed,) if isinstance(self.fixed, str) else tuple(self.fixed)
+        if isinstance(self.fixed, str):
+            names = (self.fixed,)
+        elif isinstance(self.fixed, (list, tuple, set, frozenset)):
+            names = tuple(self.fixed)
+        else:
+            raise ValueError(
+                "fixed must be None, a name or a sequence of names among "
+                f"{', '.join(map(repr, FIXABLE_PARAMETERS))}; got {self.fixed!r}."
+            )
         for name in names:
             check_param_option(name, "fixed", FIXABLE_PARAMETERS)
             if getattr(self, _INITIAL_VALUE[name]) is None:
@@ -568,6 +590,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         # All the rows in memory; on Dask, rows drawn across all blocks.
         X, weight = rows.sample(INIT_SAMPLE_SIZE, random_state)
         X = backend.asarray(X)
+        if weight is not None:  # Dask samples come to the host
+            weight = backend.asarray(weight)
         noise, signal_rows = self._noise_component(rows, backend, X)
         if noise is not None:
             X = X[backend.asarray(signal_rows)]
@@ -792,7 +816,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         driver.warn_if_not_converged(best)
         n_samples = rows.shape[0] if best.extras is None else best.extras.n_samples
-        reason = self._degeneracy(best.state, n_samples, ridge, prior, variances)
+        state = best.state
+        if fixed is not None and fixed.weights is not None and best.extras is not None:
+            # Fixed weights say nothing about how many rows a component holds.
+            counts = best.extras.nk[: state.n_components]
+            state = replace(state, weights=counts / counts.sum())
+        reason = self._degeneracy(state, n_samples, ridge, prior, variances)
         if reason:
             warnings.warn(
                 f"The fitted mixture is degenerate: {reason}. Its likelihood "
@@ -979,11 +1008,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         E[x_M | x_O, k]``; or, for multiple imputation, draws from their
         conditional distribution (a component drawn from the posterior, then
         the Gaussian conditional), seeded by ``random_state``. Observed
-        values are returned unchanged.
+        values are returned unchanged. The draws take the fitted parameters
+        as known: for Rubin's rules, which want parameter uncertainty too,
+        refit on bootstrap resamples.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            In memory (a CuPy array is brought to the host).
         n_imputations : int or None, default=None
             None: conditional means. An int: that many imputed copies.
 
@@ -1001,7 +1033,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if n_imputations is not None:
             check_param_int(n_imputations, "n_imputations", 1)
         backend = resolve_backend("numpy")
-        X = np.asarray(check_fitted_input(self, X, allow_nan=True), dtype=np.float64)
+        X = check_fitted_input(self, X, allow_nan=True)
+        X = np.asarray(backend.to_numpy(X), dtype=np.float64)
         scorer = MissingScorer(self._fitted_components().scorer())
         patterns = MissingPatterns.from_rows(X, np)
         rng = check_random_state(self.random_state)
@@ -1015,9 +1048,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if n_imputations is None:
                 imputed[0][rows, M] = np.einsum("nk,knm->nm", resp, means)
                 continue
-            conditional = scorer.marginal(group.observed).conditional
+            scales = _conditional_scales(scorer.marginal(group.observed).conditional)
             for d in range(draws):
-                imputed[d][rows, M] = _draw_conditional(resp, means, conditional, rng)
+                imputed[d][rows, M] = _draw_conditional(resp, means, scales, rng)
         return imputed[0] if n_imputations is None else imputed
 
     def sample(self, n_samples=1):
@@ -1046,7 +1079,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         fixed = getattr(self, "_fixed", None)
         if fixed is None:
             return count
-        return count - fixed.n_parameters(self.covariance_type, *self.means_.shape)
+        return count - fixed.n_parameters(
+            self._fitted_covariance_type, *self.means_.shape
+        )
 
     def _total_log_likelihood(self, X, sample_weight=None):
         """``sum_i w_i log p(x_i)`` and ``n = sum_i w_i``."""

@@ -200,10 +200,13 @@ class ClassComparison:
         -------
         ax : matplotlib.axes.Axes
         """
+        unknown = [c for c in criteria if c not in _CRITERIA]
+        if unknown:
+            raise ValueError(
+                f"Unknown criteria {unknown}; choose among {', '.join(_CRITERIA)}."
+            )
         ax = axes_or_new(ax)
         for criterion in criteria:
-            if criterion not in _CRITERIA:
-                raise ValueError(f"Unknown criterion {criterion!r}.")
             ax.plot(self.table["n_components"], self.table[criterion], marker="o",
                     label=criterion.upper())  # fmt: skip
         ax.set_xticks(list(self.table["n_components"]))
@@ -284,11 +287,13 @@ def compare_classes(
       ``smallest_count``;
     - ``replicated``: whether a second start reached the best log-likelihood
       within `replication_tol` (None, shown as "n/a", with one start);
-      ``n_replicated``: the starts that did;
+      ``n_replicated``: the starts within `replication_tol` of the best, the
+      best included;
     - ``converged`` (the best start's);
     - ``blrt_p``: the parametric bootstrap LRT p-value of ``K - 1`` against
-      ``K`` classes (Mplus TECH14; NaN for the first row), from
-      :func:`~skmix.model_selection.bootstrap_lrt` with the estimator.
+      ``K`` classes (Mplus TECH14; NaN for the first row and where ``K - 1``
+      is not in the grid), from :func:`~skmix.model_selection.bootstrap_lrt`
+      with the estimator (its own fits, ``n_init=n_starts``).
 
     Parameters
     ----------
@@ -334,8 +339,14 @@ def compare_classes(
     """
     import pandas as pd
 
+    if fit_params and "sample_weight" in fit_params:
+        raise ValueError(
+            "compare_classes does not weigh rows yet: its criteria would be "
+            "unweighted while the fits are weighted. Fit without sample_weight."
+        )
     if y is None:
-        X = check_samples(X, ensure_min_samples=2)
+        missing = estimator.get_params(deep=False).get("missing") == "fiml"
+        X = check_samples(X, ensure_min_samples=2, allow_nan=missing)
         n_samples = X.shape[0]
     else:
         n_samples = len(y)

@@ -131,3 +131,8 @@ def test_fixed_means_are_kept_by_partial_fit():
 def test_bad_fixed_specifications_raise(params, message):
     with pytest.raises(ValueError, match=message):
         GaussianMixture(2, **params).fit(_data())
+
+
+def test_fixed_must_be_names():
+    with pytest.raises(ValueError, match="fixed must be None, a name"):
+        GaussianMixture(2, fixed=1, means_init=np.zeros((2, 3))).fit(_data())

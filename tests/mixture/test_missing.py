@@ -248,3 +248,22 @@ def test_missing_values_and_noise_are_refused():
         GaussianMixture(2, missing="fiml", noise=True).fit(X)
     with pytest.raises(ValueError, match="missing must be one of"):
         GaussianMixture(2, missing="drop").fit(X)
+
+
+def test_a_huge_value_beside_missing_ones_is_refused():
+    X = _mcar(_sample(100, 21)[0], 0.2, 22)
+    X[np.flatnonzero(~np.isnan(X[:, 1]))[0], 1] = 1e300  # NaN must not hide it
+    with pytest.raises(ValueError, match="magnitude"):
+        GaussianMixture(2, missing="fiml").fit(X)
+
+
+def test_a_feature_observed_in_fewer_than_two_rows_is_refused():
+    X = _sample(100, 23)[0]
+    X[1:, 2] = np.nan
+    with pytest.raises(ValueError, match="Feature 2 is observed in 1 row"):
+        GaussianMixture(2, missing="fiml").fit(X)
+
+
+def test_tags_say_missing_values_are_allowed_with_fiml():
+    assert GaussianMixture(missing="fiml").__sklearn_tags__().input_tags.allow_nan
+    assert not GaussianMixture().__sklearn_tags__().input_tags.allow_nan

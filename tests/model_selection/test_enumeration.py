@@ -196,3 +196,17 @@ def test_mixture_of_experts_table_with_individual_times():
         np.testing.assert_allclose(row.bic, model.bic_, rtol=1e-8)
     with pytest.raises(ValueError, match="blrt=False"):
         compare_classes(experts, None, y, fit_params={"time": time})
+
+
+def test_missing_values_and_weights():
+    X = _two_classes(6)
+    X[::9, 1] = np.nan
+    result = compare_classes(
+        GaussianMixture(missing="fiml"), X, n_components=[1, 2], n_starts=2,
+        blrt=False, random_state=0,
+    )  # fmt: skip
+    assert result.best("bic") == 2
+    np.testing.assert_allclose(result.table["bic"][1], result.models[2].bic(X))
+    with pytest.raises(ValueError, match="does not weigh rows"):
+        compare_classes(GaussianMixture(), _two_classes(6), blrt=False,
+                        fit_params={"sample_weight": np.ones(300)})  # fmt: skip
