@@ -1,5 +1,5 @@
 """Novelty detection: known classes and novel inputs."""
 
-from ._open_set import DriftResult, OpenSetGMMDetector
+from ._open_set import DriftResult, OpenSetGMMDetector, benjamini_hochberg
 
-__all__ = ["DriftResult", "OpenSetGMMDetector"]
+__all__ = ["DriftResult", "OpenSetGMMDetector", "benjamini_hochberg"]

@@ -104,6 +104,36 @@ def conformal_p_values(scores, calibration_scores, calibration_weights=None):
     return (1.0 + counts) / (cumulative[-1] + 1.0)
 
 
+def benjamini_hochberg(p_values, fdr):
+    """Which hypotheses the Benjamini-Hochberg step-up procedure rejects.
+
+    Rejects the ``k`` smallest p-values, ``k`` the largest rank with
+    ``p_(k) <= k fdr / m``. On split-conformal p-values of a batch of test
+    rows this controls the false discovery rate of the flags at `fdr`
+    (Bates, Candes, Lei, Romano and Sesia, "Testing for outliers with
+    conformal p-values", Ann. Statist. 2023: the p-values are positively
+    dependent, PRDS).
+
+    Parameters
+    ----------
+    p_values : array-like of shape (m,)
+    fdr : float in (0, 1)
+
+    Returns
+    -------
+    rejected : ndarray of bool, shape (m,)
+    """
+    p = np.asarray(p_values, dtype=np.float64).ravel()
+    if p.size and (not np.isfinite(p).all() or p.min() < 0 or p.max() > 1):
+        raise ValueError("p_values must lie in [0, 1].")
+    order = np.argsort(p, kind="stable")
+    below = p[order] <= fdr * np.arange(1, p.size + 1) / max(p.size, 1)
+    rejected = np.zeros(p.size, dtype=bool)
+    if below.any():
+        rejected[order[: np.flatnonzero(below)[-1] + 1]] = True
+    return rejected
+
+
 def conformal_threshold(calibration_scores, alpha, calibration_weights=None):
     """Largest score whose conformal p-value is at most `alpha` (-inf if none).
 
@@ -711,9 +741,35 @@ class OpenSetGMMDetector(BaseEstimator):
         """``score_samples(X) - offset_``: negative for novel rows."""
         return self.score_samples(X) - self.offset_
 
-    def is_novel(self, X):
-        """Whether each row is flagged as novel."""
-        return self.decision_function(X) < 0
+    def is_novel(self, X, fdr=None):
+        """Whether each row is flagged as novel.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        fdr : float in (0, 1), default=None
+            None: flag rows whose score is below ``offset_`` (each inlier is
+            flagged with probability at most ``alpha``). A float: flag the
+            batch by the Benjamini-Hochberg procedure on the conformal
+            p-values (``contamination='auto'``), so that the expected share
+            of inliers among the flagged rows is at most `fdr` (Bates et al.
+            2023); with many rows per batch this flags far fewer inliers than
+            a per-row ``alpha`` at the same power. Conformal p-values are at
+            least ``1 / (n_calibration + 1)``, so ``k`` of ``m`` rows can be
+            flagged only if that is at most ``k fdr / m``: large batches at a
+            small `fdr` need a large calibration set (``calibration_size``).
+
+        Returns
+        -------
+        flags : ndarray of bool, shape (n_samples,)
+        """
+        if fdr is None:
+            return self.decision_function(X) < 0
+        check_param_float(fdr, "fdr", 0.0, 1.0, "neither")
+        p_values = self.conformal_p_values(X)
+        if is_dask_array(p_values):
+            p_values = p_values.compute()
+        return benjamini_hochberg(np.asarray(p_values), fdr)
 
     @rowwise()
     def conformal_p_values(self, X):

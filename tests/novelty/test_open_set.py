@@ -408,3 +408,40 @@ def test_bad_sample_weight(sample_weight, match):
         with pytest.raises(ValueError, match=match):
             detector.partial_fit(X, y, sample_weight=sample_weight)
     np.testing.assert_array_equal(detector.score_samples(X), before)
+
+
+def test_benjamini_hochberg_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    from skmix.novelty import benjamini_hochberg
+
+    rng = np.random.default_rng(3)
+    p = np.r_[rng.uniform(size=200), rng.uniform(0, 0.002, size=20)]
+    for fdr in (0.01, 0.1, 0.3):
+        expected = multipletests(p, alpha=fdr, method="fdr_bh")[0]
+        np.testing.assert_array_equal(benjamini_hochberg(p, fdr), expected)
+    assert not benjamini_hochberg(np.array([]), 0.1).size
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        benjamini_hochberg(np.array([0.5, 1.5]), 0.1)
+
+
+def test_fdr_flags_control_the_false_discovery_rate():
+    """Batches of 900 fresh inliers and 100 novel rows: the share of inliers
+    among the flagged rows is at most fdr on average (Bates et al. 2023),
+    while the novel rows are found."""
+    fdr, proportions, found = 0.1, [], []
+    for seed in range(10):
+        X, y = _known(300, seed)
+        detector = OpenSetGMMDetector(
+            (1, 2), covariance_type="full", alpha=0.05, random_state=seed
+        ).fit(X, y)
+        inliers, _ = _known(300, seed + 100)
+        novel = np.random.default_rng(seed).normal([12.0, 12.0], 1.0, (100, 2))
+        flags = detector.is_novel(np.vstack([inliers, novel]), fdr=fdr)
+        false = flags[: len(inliers)].sum()
+        proportions.append(false / max(flags.sum(), 1))
+        found.append(flags[len(inliers) :].mean())
+    assert np.mean(proportions) <= fdr + 0.03
+    assert np.mean(found) > 0.95
+    with pytest.raises(ValueError, match="fdr"):
+        detector.is_novel(novel, fdr=1.5)
