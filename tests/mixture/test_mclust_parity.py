@@ -100,3 +100,42 @@ def test_vve_reaches_at_least_mclusts_likelihood(reference):
         if f["dataset"] == reference["dataset"] and f["model"] in ("VEE", "EVE", "VVI")
     ]
     assert log_likelihood >= max(nested)
+
+
+WEIGHTED = json.loads((DATA / "weighted_reference.json").read_text())["fits"]
+
+
+@pytest.mark.parametrize("reference", WEIGHTED, ids=_case_id)
+def test_weighted_em_matches_mclust_me_weighted(reference):
+    """sample_weight against mclust's ``me.weighted`` (weights 1, 2, 3, ...)
+    from the weighted M-step of the same partition. mclust 6.0.0 rescales the
+    weights to a maximum of 1 and reports ``sum(w log f)`` with them."""
+    X = _data(reference["dataset"])
+    n_components = reference["G"]
+    weights = np.resize([1.0, 2.0, 3.0], len(X))
+    labels = np.asarray(reference["init_labels"]) - 1
+    model = get_covariance_model(reference["model"])
+    start = components_from_responsibilities(
+        resolve_backend("numpy"), X, np.eye(n_components)[labels], model, 0.0,
+        np.tile(X.mean(axis=0), (n_components, 1)), sample_weight=weights,
+    )  # fmt: skip
+    fitted = GaussianMixture(
+        n_components, covariance_type=reference["model"], reg_covar=0.0,
+        tol=1e-14, max_iter=100_000, weights_init=start.weights,
+        means_init=start.means,
+        precisions_init=model.precisions_from_cholesky(start.precisions_cholesky),
+    ).fit(X, sample_weight=weights)  # fmt: skip
+    log_likelihood = fitted.score(X, sample_weight=weights) * weights.sum()
+    assert log_likelihood / weights.max() == pytest.approx(
+        reference["loglik"], rel=1e-8
+    )
+    for actual, expected in [
+        (fitted.weights_, reference["pro"]),
+        (fitted.means_, reference["mean"]),
+        (model.to_full(fitted.covariances_, n_components, X.shape[1]),
+         reference["sigma"]),
+    ]:  # fmt: skip
+        expected = np.asarray(expected)
+        np.testing.assert_allclose(
+            actual, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max()
+        )

@@ -28,7 +28,7 @@ outdir <- file.path("tests", "data", "mclust")
 if (!dir.exists(outdir)) stop("run from the repository root (", outdir, " not found)")
 
 args <- commandArgs(trailingOnly = TRUE)
-parts <- if (length(args)) args else c("data", "hc", "me", "bic", "noise", "lrt", "timing", "prior")
+parts <- if (length(args)) args else c("data", "hc", "me", "bic", "noise", "lrt", "timing", "prior", "weighted")
 
 ## ---------------------------------------------------------------- JSON writer
 fmtnum <- function(x) {
@@ -544,4 +544,37 @@ if ("prior" %in% parts) {
     control = list(tol = I(tight$tol), itmax = I(tight$itmax), eps = tight$eps),
     fits = out
   ), list(selected = selected)), "prior_reference.json")
+}
+
+## ------------------------------------------------------- (h) weighted EM
+if ("weighted" %in% parts) {
+  cases <- list(list(ds = "iris", G = 3), list(ds = "banknote", G = 2))
+  out <- list()
+  for (cs in cases) {
+    X <- datasets[[cs$ds]]
+    w <- rep_len(c(1, 2, 3), nrow(X))
+    init <- hclass(hc(X, modelName = "VVV", use = "SVD"), cs$G)[, 1]
+    for (model in c("VVV", "EEE", "VVI", "VEV", "EII")) {
+      fit <- withCallingHandlers(
+        me.weighted(X, modelName = model, z = unmap(init), weights = w, control = tight),
+        warning = function(w) invokeRestart("muffleWarning"))
+      out[[length(out) + 1]] <- list(
+        dataset = cs$ds, model = model, G = cs$G, loglik = fit$loglik, bic = fit$bic,
+        pro = I(as.vector(fit$parameters$pro)),
+        mean = unname(t(matrix(fit$parameters$mean, nrow = ncol(X)))),
+        sigma = unname(aperm(fit$parameters$variance$sigma, c(3, 1, 2))),
+        init_labels = I(as.integer(init)))
+    }
+  }
+  write_json(list(
+    provenance = provenance,
+    description = paste(
+      "Weighted EM: me.weighted(X, modelName, z = unmap(init_labels), weights = rep_len(c(1, 2, 3), n),",
+      "control = emControl(tol = c(1e-12, 1e-12), itmax = c(1e5, 1e5))) with init_labels = hclass(hc(X, 'VVV',",
+      "use = 'SVD'), G), on iris (G = 3) and banknote (G = 2).  me.weighted rescales the weights to a maximum of 1,",
+      "runs the M-step on z * w (proportions divided by mean(w)) and, in mclust 6.0.0, returns loglik = sum(w log f)",
+      "with the rescaled weights (later sources divide by mean(w)); bic = 2 loglik - df log n.  mean: G x d,",
+      "sigma: G x d x d."),
+    fits = out
+  ), "weighted_reference.json")
 }
