@@ -617,6 +617,18 @@ class OpenSetGMMDetector(BaseEstimator):
         if isinstance(self.contamination, str):
             self.calibration_scores_ = scores
             self.offset_ = conformal_threshold(scores, self.alpha, weight)
+            if self.offset_ == -np.inf:
+                total = scores.size if weight is None else float(np.sum(weight))
+                warnings.warn(
+                    f"{total:g} calibration rows are too few for alpha="
+                    f"{self.alpha:g}: the smallest conformal p-value is "
+                    f"1/{total + 1:g} > alpha, so no row will be flagged "
+                    "(decision_function is +inf). Raise calibration_size or "
+                    f"alpha, or give at least {math.ceil(1 / self.alpha) - 1} "
+                    "calibration rows.",
+                    UserWarning,
+                    stacklevel=3,
+                )
         else:
             self.calibration_scores_ = None
             self.offset_ = weighted_quantile(scores, self.contamination, weight)

@@ -445,3 +445,11 @@ def test_fdr_flags_control_the_false_discovery_rate():
     assert np.mean(found) > 0.95
     with pytest.raises(ValueError, match="fdr"):
         detector.is_novel(novel, fdr=1.5)
+
+
+def test_too_few_calibration_rows_for_alpha_warn_that_nothing_is_flagged():
+    X, y = _known(40)  # 24 calibration rows: p-values >= 1/25 > alpha = 0.01
+    with pytest.warns(UserWarning, match="too few for alpha=0.01"):
+        detector = OpenSetGMMDetector(1, alpha=0.01, random_state=0).fit(X, y)
+    assert detector.offset_ == -np.inf
+    assert not detector.is_novel(X + 100).any()
