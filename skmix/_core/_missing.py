@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._math._statistics import _collect
+from .._math._statistics import _collect, _total
+from ._covariance import _covariances_of_factors
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -149,8 +150,7 @@ def _covariances(precisions):
     """Covariances from kernel-form precision factors (host float64)."""
     if precisions.ndim == 2:
         return 1.0 / precisions**2
-    inverse = np.linalg.inv(precisions)  # U^-1, upper triangular
-    return np.swapaxes(inverse, 1, 2) @ inverse  # (U U^T)^-1 = U^-T U^-1
+    return _covariances_of_factors(precisions)
 
 
 def _marginal(means, precisions, covariances, observed):
@@ -316,7 +316,7 @@ class MissingScorer:
                 X, patterns.pattern[start:stop] - first, *on_device, weight
             )
         )
-        n_samples = X.shape[0] if weight is None else float(backend.xp.sum(weight))
+        n_samples = X.shape[0] if weight is None else _total(backend, weight)
         statistics = _collect(
             backend, n_samples, log_lik, nk, sum_x, sum_xx,
             backend.asarray(shift, dtype=X.dtype), X.dtype,

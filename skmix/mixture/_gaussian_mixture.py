@@ -776,11 +776,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         rows, backend = self._fit(X, sample_weight)
         if is_dask_array(X) or rows.kept is not None:
             return self.predict(X)
-        log_joint = (
-            self._fitted_components()
-            .scorer()
-            .log_joint(backend, rows.X, self.missing == "fiml")
-        )
+        log_joint = self._weighted_log_prob(rows.X, backend)
         labels = self._labels(log_joint, backend)
         return labels if is_cupy_array(X) else backend.to_numpy(labels)
 
