@@ -7,7 +7,13 @@ plain EM on the slow (growth-factor variance, knot) directions.
 import numpy as np
 
 from .._core import EMDriver, Squarem
-from ._likelihood import ExpertParams, e_step, m_step_experts, m_step_gating
+from ._likelihood import (
+    SHARED_RESIDUALS,
+    ExpertParams,
+    e_step,
+    m_step_experts,
+    m_step_gating,
+)
 
 
 class EMFailure(Exception):
@@ -26,12 +32,14 @@ def _unflatten(vector, like):
     return ExpertParams(*arrays)
 
 
-def _em_map(curve, data, params, random_effects, bounds, min_share, min_theta):
+def _em_map(curve, data, params, random_effects, bounds, min_share, min_theta,
+            residual_variance="class"):  # fmt: skip
     """One EM step; returns (new params, log-likelihood at ``params``).
 
     A class that empties below ``min_share`` subjects or whose residual
     variance collapses (an exact fit of a few subjects, a spurious maximiser
-    of an unbounded likelihood) fails the start.
+    of an unbounded likelihood) fails the start. Variances shared by the
+    classes cannot collapse onto one class: they are kept finite instead.
     """
     try:
         terms, resp, log_norm = e_step(curve, data, params)
@@ -41,15 +49,17 @@ def _em_map(curve, data, params, random_effects, bounds, min_share, min_theta):
         raise EMFailure
     try:
         experts = m_step_experts(
-            curve, data, params, terms, resp, random_effects, bounds
-        )
+            curve, data, params, terms, resp, random_effects, bounds,
+            residual_variance,
+        )  # fmt: skip
         beta = m_step_gating(data.Z, resp, params.beta)
     except np.linalg.LinAlgError as exc:
         raise EMFailure from exc
     if experts[3].min() < min_theta:
-        if len(experts[3]) > 1:
+        if len(experts[3]) > 1 and residual_variance not in SHARED_RESIDUALS:
             raise EMFailure  # a spurious class fitting a few subjects exactly
-        experts[3][:] = min_theta  # one class fitting exactly: keep it finite
+        # One class (or shared variances) fitting exactly: keep it finite.
+        np.maximum(experts[3], min_theta, out=experts[3])
     return ExpertParams(*experts, beta), float(log_norm.sum())
 
 
@@ -64,8 +74,12 @@ def _admissible(params, bounds):
     return True
 
 
-def run_em(curve, data, params, random_effects, bounds, max_iter, tol):
+def run_em(curve, data, params, random_effects, bounds, max_iter, tol,
+           residual_variance="class"):  # fmt: skip
     """EM with SQUAREM from ``params``, to a relative change below `tol`.
+
+    ``residual_variance``: the constraint on the residual variances
+    (:data:`~skmix.experts._likelihood.RESIDUAL_VARIANCES`).
 
     Returns
     -------
@@ -78,8 +92,9 @@ def run_em(curve, data, params, random_effects, bounds, max_iter, tol):
 
     def step(p):
         new, log_likelihood = _em_map(
-            curve, data, p, random_effects, bounds, min_share, min_theta
-        )
+            curve, data, p, random_effects, bounds, min_share, min_theta,
+            residual_variance,
+        )  # fmt: skip
         return new, log_likelihood, None
 
     squarem = Squarem(

@@ -15,7 +15,9 @@ from scipy.stats import norm
 from ..exceptions import SingularInformationWarning
 from ._curves import GrowthCurve
 from ._likelihood import (
+    PER_WAVE_RESIDUALS,
     RANDOM_EFFECT_STRUCTURES,
+    SHARED_RESIDUALS,
     ExpertParams,
     class_scores,
     e_step,
@@ -28,14 +30,19 @@ class ParameterLayout:
 
     Per class ``k``: factor means, expert coefficients, random-effect
     (co)variances (lower triangle; diagonal for 'diag'; once for all classes
-    when 'tied'), residual variance, curve parameters. Then the gating
-    coefficients of classes 2..K (class 1 is the reference).
-    ``random_effects`` is a name or a structure of
-    ``RANDOM_EFFECT_STRUCTURES``.
+    when 'tied'), residual variance (one, or one per wave), curve
+    parameters. Then what all classes share (class "all"): tied
+    covariances, then shared residual variances ('shared': one; 'occasion':
+    one per wave). Then the gating coefficients of classes 2..K (class 1 is
+    the reference). ``random_effects`` is a name or a structure of
+    ``RANDOM_EFFECT_STRUCTURES``; ``residual_variance`` one of
+    ``RESIDUAL_VARIANCES``, with ``wave_labels`` naming the waves of the
+    per-wave options (as ``residual_variance[t=0]``: wave labels ``t=0``).
     """
 
     def __init__(self, curve, n_classes, n_expert, n_gating, random_effects,
-                 expert_names, gating_names):  # fmt: skip
+                 expert_names, gating_names, residual_variance="class",
+                 wave_labels=None):  # fmt: skip
         self.curve = curve
         self.n_classes = n_classes
         self.n_factors = curve.n_factors
@@ -50,6 +57,17 @@ class ParameterLayout:
         self.psi_index = random_effects.free_index(q)
         # Shared (tied) covariances come once, after the classes.
         self.per_class_psi = not random_effects.shared
+        self.residual_variance = residual_variance
+        self.wave_labels = wave_labels
+        self.per_wave_theta = residual_variance in PER_WAVE_RESIDUALS
+        self.per_class_theta = residual_variance not in SHARED_RESIDUALS
+        if self.per_wave_theta:
+            if wave_labels is None:
+                raise ValueError(f"residual_variance={residual_variance!r} "
+                                 "needs the wave labels.")  # fmt: skip
+            self.theta_names = [f"residual_variance[{w}]" for w in wave_labels]
+        else:
+            self.theta_names = ["residual_variance"]
         self._names = self._build_names(expert_names, gating_names)
 
     @property
@@ -73,10 +91,13 @@ class ParameterLayout:
             rows += [(c, "expert", f"{f}~{x}") for f in factors for x in expert_names]
             if self.per_class_psi:
                 rows += [(c, "covariance", n) for n in self._psi_names()]
-            rows.append((c, "residual", "residual_variance"))
+            if self.per_class_theta:
+                rows += [(c, "residual", n) for n in self.theta_names]
             rows += [(c, "curve", n) for n in self.curve.nonlinear_names]
         if not self.per_class_psi:
             rows += [("all", "covariance", n) for n in self._psi_names()]
+        if not self.per_class_theta:
+            rows += [("all", "residual", n) for n in self.theta_names]
         for k in range(1, self.n_classes):
             rows += [(k + 1, "gating", g) for g in ("intercept", *gating_names)]
         return rows
@@ -94,9 +115,13 @@ class ParameterLayout:
             parts += [params.alpha[k], params.B[k].ravel()]
             if self.per_class_psi:
                 parts.append(params.psi[k][self.psi_index])
-            parts += [params.theta[k : k + 1], params.phi[k]]
+            if self.per_class_theta:
+                parts.append(np.ravel(params.theta[k : k + 1]))
+            parts.append(params.phi[k])
         if not self.per_class_psi:
             parts.append(params.psi[0][self.psi_index])
+        if not self.per_class_theta:
+            parts.append(np.ravel(params.theta[0:1]))
         parts.append(params.beta[1:].ravel())
         return np.concatenate(parts)
 
@@ -104,7 +129,9 @@ class ParameterLayout:
         q, p, K = self.n_factors, self.n_expert, self.n_classes
         n_nl = self.curve.n_nonlinear
         alpha, B = np.empty((K, q)), np.empty((K, q, p))
-        psi, theta, phi = np.zeros((K, q, q)), np.empty(K), np.empty((K, n_nl))
+        n_theta = len(self.theta_names)
+        theta = np.empty((K, n_theta) if self.per_wave_theta else K)
+        psi, phi = np.zeros((K, q, q)), np.empty((K, n_nl))
         at = 0
 
         def take(size):
@@ -118,10 +145,13 @@ class ParameterLayout:
             B[k] = take(q * p).reshape(q, p)
             if self.per_class_psi:
                 psi[k][rows, cols] = psi[k][cols, rows] = take(self.n_psi)
-            theta[k] = take(1)[0]
+            if self.per_class_theta:
+                theta[k] = take(n_theta) if self.per_wave_theta else take(1)[0]
             phi[k] = take(n_nl)
         if not self.per_class_psi:
             psi[:, rows, cols] = psi[:, cols, rows] = take(self.n_psi)
+        if not self.per_class_theta:
+            theta[:] = take(n_theta) if self.per_wave_theta else take(1)[0]
         beta = np.zeros((K, self.n_gating))
         beta[1:] = take((K - 1) * self.n_gating).reshape(K - 1, self.n_gating)
         return ExpertParams(alpha, B, psi, theta, phi, beta)
@@ -133,7 +163,8 @@ class ParameterLayout:
         rows, cols = self.psi_index
         # A symmetric matrix entry off the diagonal appears twice.
         psi_factor = np.where(rows == cols, 1.0, 2.0)
-        blocks, tied = [], 0.0
+        blocks, tied, shared_theta = [], 0.0, 0.0
+        theta_key = "theta_by_wave" if self.per_wave_theta else "theta"
         for k in range(self.n_classes):
             s = class_scores(self.curve, data, params, k, terms[k],
                              self.random_effects)  # fmt: skip
@@ -147,9 +178,16 @@ class ParameterLayout:
                 blocks.append(w * psi_scores)
             else:
                 tied = tied + w * psi_scores
-            blocks += [w * s["theta"][:, None], w * s["phi"]]
+            theta_scores = w * s[theta_key].reshape(n, -1)
+            if self.per_class_theta:
+                blocks.append(theta_scores)
+            else:
+                shared_theta = shared_theta + theta_scores
+            blocks.append(w * s["phi"])
         if not self.per_class_psi:
             blocks.append(tied)
+        if not self.per_class_theta:
+            blocks.append(shared_theta)
         proba = np.exp(gating_log_proba(data.Z, params.beta))
         for k in range(1, self.n_classes):
             blocks.append((resp[:, k] - proba[:, k])[:, None] * data.Z)
@@ -192,7 +230,8 @@ def original_scale_layout(layout):
         renamed, layout.n_classes, layout.n_expert, layout.n_gating,
         layout.random_effects if layout.random_effects.fixed_at_zero
         else RANDOM_EFFECT_STRUCTURES["full"],
-        layout.expert_names, layout.gating_names,
+        layout.expert_names, layout.gating_names, layout.residual_variance,
+        layout.wave_labels,
     )  # fmt: skip
 
 

@@ -7,6 +7,8 @@ Within class ``k`` its growth factors are ``eta_i = alpha_k + B_k x_i + zeta_i``
 with ``zeta_i ~ N(0, Psi_k)``, and its outcomes are
 ``y_i = Lambda(t_i; phi_k) eta_i + eps_i`` with ``eps_i ~ N(0, theta_k I)``.
 Marginally ``y_i | k ~ N(Lambda m_ik, Lambda Psi_k Lambda' + theta_k I)``.
+The residual variances may instead be shared by the classes, or differ by
+wave (``theta_k`` a vector, ``diag(theta_k)``; :data:`RESIDUAL_VARIANCES`).
 
 Missing waves (full-information likelihood): a missing entry gets a zero
 loading row, a zero residual and unit variance, so it adds nothing to the
@@ -29,6 +31,15 @@ RANDOM_EFFECT_STRUCTURES = {
     "none": ZeroCovariance(),
 }
 RANDOM_EFFECTS = tuple(RANDOM_EFFECT_STRUCTURES)
+#: Constraints on the residual variances: one per class (``theta`` of shape
+#: (K,)), one for every class and wave (shape (K,), all equal), one per wave
+#: shared by the classes (shape (K, J), rows equal), one per class and wave
+#: (shape (K, J)).
+RESIDUAL_VARIANCES = ("class", "shared", "occasion", "class_occasion")
+#: The options with a variance per wave (``theta`` of shape (K, J)).
+PER_WAVE_RESIDUALS = ("occasion", "class_occasion")
+#: The options whose variances are common to all classes.
+SHARED_RESIDUALS = ("shared", "occasion")
 
 
 class TrajectoryData(NamedTuple):
@@ -47,7 +58,7 @@ class ExpertParams(NamedTuple):
     alpha: np.ndarray  # (K, q) factor means at x = 0
     B: np.ndarray  # (K, q, p_e) expert coefficients
     psi: np.ndarray  # (K, q, q) random-effect covariances (zeros for 'none')
-    theta: np.ndarray  # (K,) residual variances
+    theta: np.ndarray  # (K,) or (K, J) residual variances
     phi: np.ndarray  # (K, n_nonlinear) curve parameters
     beta: np.ndarray  # (K, 1 + p_g) gating coefficients, beta[0] = 0
 
@@ -139,8 +150,8 @@ def _weighted_least_squares(design, targets, weights):
     return np.linalg.solve(gram, (design * weights[:, None]).T @ targets)
 
 
-def _expected_residual_ss(curve, data, phi, factor_mean, factor_cov, weights):
-    """E[sum over observed (y - Lambda eta)^2] weighted by class weights.
+def _expected_residual_squares(curve, data, phi, factor_mean, factor_cov):
+    """E[(y - Lambda eta)^2] of every observed entry, shape (n, n_waves).
 
     Per wave ``(y - l'm)^2 + l'Vl = y^2 - 2 y l'm + l'(V + mm')l``, summed
     over factor pairs on (n, n_waves) arrays: a few elementwise products
@@ -159,7 +170,21 @@ def _expected_residual_ss(curve, data, phi, factor_mean, factor_cov, weights):
                 per_wave
                 + 2 * column * loadings[:, :, b] * (second_moment[:, a, b, None])
             )
+    return per_wave
+
+
+def _expected_residual_ss(curve, data, phi, factor_mean, factor_cov, weights):
+    """E[sum over observed (y - Lambda eta)^2] weighted by class weights."""
+    per_wave = _expected_residual_squares(curve, data, phi, factor_mean, factor_cov)
     return float(weights @ per_wave.sum(axis=1))
+
+
+def _expected_residual_ss_by_wave(curve, data, phi, factor_mean, factor_cov,
+                                  weights):  # fmt: skip
+    """The class-weighted expected residual sum of squares of each wave."""
+    return weights @ _expected_residual_squares(
+        curve, data, phi, factor_mean, factor_cov
+    )
 
 
 def _update_nonlinear(phi, bounds, objective):
@@ -206,7 +231,8 @@ def _update_nonlinear(phi, bounds, objective):
     return phi, current
 
 
-def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
+def m_step_experts(curve, data, params, terms, resp, random_effects, bounds,
+                   residual_variance="class"):  # fmt: skip
     """Expert parameters maximising the expected complete-data likelihood.
 
     With random effects the complete data include the growth factors: their
@@ -214,22 +240,44 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
     and the curve parameters minimise the expected residual sum of squares
     (profiling out the residual variance). Without random effects the experts
     are weighted least squares of the outcomes on ``Lambda kron [1, x]``.
+
+    ``residual_variance`` (:data:`RESIDUAL_VARIANCES`) constrains the
+    residual variances. With variances that differ by wave, the curve
+    parameters and the regression experts minimise the residual sum of
+    squares weighted by the current per-wave precisions, and the variances
+    then follow at the new experts (an ECM step, Meng & Rubin 1993: each
+    conditional maximisation raises the expected complete-data likelihood,
+    so EM stays monotone).
     """
     n_classes, n_factors = params.alpha.shape
     design = np.column_stack([np.ones(len(data.Y)), data.X_expert])
     n_observed = data.mask.sum(axis=1)
+    per_wave = residual_variance in PER_WAVE_RESIDUALS
     alpha, B = np.empty_like(params.alpha), np.empty_like(params.B)
-    psi, theta, phi = np.empty_like(params.psi), np.empty(n_classes), params.phi.copy()
+    psi, phi = np.empty_like(params.psi), params.phi.copy()
+    theta = np.empty_like(params.theta) if per_wave else np.empty(n_classes)
+    rss_by_wave = np.empty((n_classes, data.Y.shape[1]))
     for k in range(n_classes):
         weights = resp[:, k]
+        # Per-wave precisions weight the residuals (None: constant across
+        # waves, which plain least squares handles exactly).
+        precision = 1.0 / params.theta[k] if per_wave else None
         if random_effects.fixed_at_zero:
 
-            def profile(phi_k, weights=weights):
-                return _regression_experts(curve, data, phi_k, design, weights)[1]
+            def profile(phi_k, weights=weights, precision=precision):
+                return _regression_experts(
+                    curve, data, phi_k, design, weights, precision
+                )[1]
 
             if bounds:
                 phi[k], _ = _update_nonlinear(phi[k], bounds, profile)
-            coef, rss = _regression_experts(curve, data, phi[k], design, weights)
+            fitted = _regression_experts(
+                curve, data, phi[k], design, weights, precision,
+                by_wave=residual_variance != "class",
+            )  # fmt: skip
+            coef, rss = fitted[:2]
+            if residual_variance != "class":
+                rss_by_wave[k] = fitted[2]
             psi[k] = 0.0
         else:
             mean, cov = posterior_factors(terms[k], params.psi[k])
@@ -240,28 +288,69 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds):
                 + np.einsum("n,nqr->qr", weights, cov)
             ) / weights.sum()
 
-            def profile(phi_k, mean=mean, cov=cov, weights=weights):
-                return _expected_residual_ss(curve, data, phi_k, mean, cov, weights)
+            if precision is None:
+
+                def profile(phi_k, mean=mean, cov=cov, weights=weights):
+                    return _expected_residual_ss(curve, data, phi_k, mean, cov,
+                                                 weights)  # fmt: skip
+            else:
+
+                def profile(phi_k, mean=mean, cov=cov, weights=weights,
+                            precision=precision):  # fmt: skip
+                    return float(precision @ _expected_residual_ss_by_wave(
+                        curve, data, phi_k, mean, cov, weights
+                    ))  # fmt: skip
 
             if bounds:
                 phi[k], rss = _update_nonlinear(phi[k], bounds, profile)
             else:
                 rss = profile(phi[k])
+            if residual_variance != "class":
+                rss_by_wave[k] = _expected_residual_ss_by_wave(
+                    curve, data, phi[k], mean, cov, weights
+                )
         alpha[k], B[k] = coef[0], coef[1:].T
-        theta[k] = rss / (weights @ n_observed)
+        if residual_variance == "class":
+            theta[k] = rss / (weights @ n_observed)
+    if residual_variance != "class":
+        theta[:] = _residual_variances(residual_variance, rss_by_wave,
+                                       resp.T @ data.mask)  # fmt: skip
     psi = random_effects.constrain(psi, resp.sum(axis=0))
     return alpha, B, psi, theta, phi
 
 
-def _regression_experts(curve, data, phi, design, weights):
-    """Weighted least squares of outcomes on loadings x [1, x]; (coef, RSS)."""
+def _residual_variances(residual_variance, rss_by_wave, counts_by_wave):
+    """Constrained residual variances from per-class, per-wave expected
+    residual sums of squares and weighted observed counts, (K, J) each."""
+    if residual_variance == "shared":
+        return rss_by_wave.sum() / counts_by_wave.sum()
+    if residual_variance == "occasion":
+        return rss_by_wave.sum(axis=0) / counts_by_wave.sum(axis=0)
+    return rss_by_wave / counts_by_wave  # class_occasion
+
+
+def _regression_experts(curve, data, phi, design, weights, precision=None,
+                        by_wave=False):  # fmt: skip
+    """Weighted least squares of outcomes on loadings x [1, x]; (coef, RSS).
+
+    ``precision`` (n_waves,): per-wave precision weights of the rows; the
+    RSS is then weighted by them too. ``by_wave``: also return the residual
+    sum of squares of each wave, weighted by ``weights`` only.
+    """
     loadings = masked_loadings(curve, data, phi)
     n, n_waves, n_factors = loadings.shape
     rows = (loadings[:, :, :, None] * design[:, None, None, :]).reshape(n * n_waves, -1)
-    row_weights = (weights[:, None] * data.mask).ravel()
+    row_weights = weights[:, None] * data.mask
+    if precision is not None:
+        row_weights = row_weights * precision
+    row_weights = row_weights.ravel()
     flat = _weighted_least_squares(rows, data.Y.ravel(), row_weights)
-    rss = float(row_weights @ (data.Y.ravel() - rows @ flat) ** 2)
-    return flat.reshape(n_factors, design.shape[1]).T, rss
+    squares = (data.Y.ravel() - rows @ flat) ** 2
+    rss = float(row_weights @ squares)
+    coef = flat.reshape(n_factors, design.shape[1]).T
+    if not by_wave:
+        return coef, rss
+    return coef, rss, weights @ (squares.reshape(n, n_waves) * data.mask)
 
 
 def m_step_gating(Z, resp, beta, max_iter=25, tol=1e-10):
@@ -319,7 +408,9 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
 
     Returns a dict of arrays: ``alpha`` (n, q), ``B`` (n, q, p_e), ``psi``
     (n, q, q) (the symmetric-matrix gradient, ``d l = tr(G dPsi)``),
-    ``theta`` (n,), ``phi`` (n, n_nonlinear). Uses the standard result
+    ``theta`` (n,) (of a variance common to the waves), ``theta_by_wave``
+    (n, n_waves) (of one wave's variance), ``phi`` (n, n_nonlinear). Uses
+    the standard result
     ``d log N(y; mu, S) = u' d mu + tr(G dS)`` with ``u = S^-1 (y - mu)`` and
     ``G = (u u' - S^-1) / 2``.
     """
@@ -333,7 +424,7 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
         "B": d_means[:, :, None] * data.X_expert[:, None, :],
         # Missing entries have unit variance and zero residual (G_jj = -1/2
         # there), which belongs to no parameter.
-        "theta": (G[:, diagonal, diagonal] * data.mask).sum(axis=1),
+        "theta_by_wave": G[:, diagonal, diagonal] * data.mask,
         "psi": (
             loadings_t_G @ terms.loadings
             if not random_effects.fixed_at_zero
@@ -358,4 +449,5 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
                 axis=(1, 2)
             )
     scores["phi"] = d_phi
+    scores["theta"] = scores["theta_by_wave"].sum(axis=1)
     return scores

@@ -40,8 +40,10 @@ from ._inference import (
     to_original_scale,
 )
 from ._likelihood import (
+    PER_WAVE_RESIDUALS,
     RANDOM_EFFECT_STRUCTURES,
     RANDOM_EFFECTS,
+    RESIDUAL_VARIANCES,
     ExpertParams,
     TrajectoryData,
     e_step,
@@ -63,7 +65,8 @@ COLLAPSED_VARIANCE_RATIO = 1e-3
 def degenerate_class(params, resp, n_class_parameters):
     """Why a fitted class is degenerate ('' if none is): fewer effective
     subjects than its own parameters, or a residual variance collapsed
-    below :data:`COLLAPSED_VARIANCE_RATIO` of the largest class's."""
+    below :data:`COLLAPSED_VARIANCE_RATIO` of the largest class's (a class's
+    variance: the mean of its per-wave ones where they differ by wave)."""
     counts = resp.sum(axis=0)
     k = int(np.argmin(counts))
     if counts[k] < n_class_parameters:
@@ -72,6 +75,7 @@ def degenerate_class(params, resp, n_class_parameters):
             f"{n_class_parameters:.3g} parameters"
         )
     theta = np.asarray(params.theta, dtype=np.float64)
+    theta = theta.reshape(len(counts), -1).mean(axis=1)
     j = int(np.argmin(theta))
     if theta.size > 1 and theta[j] < COLLAPSED_VARIANCE_RATIO * theta.max():
         return (
@@ -94,7 +98,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     With a 2-D ``y`` of shape (n_subjects, n_waves) each class is a growth
     model: ``y_i = Lambda(t_i; phi_k) eta_i + eps_i``, growth factors
     ``eta_i = alpha_k + B_k x_i + zeta_i``, ``zeta_i ~ N(0, Psi_k)``,
-    ``eps_i ~ N(0, theta_k I)``; missing waves (NaN) enter the
+    ``eps_i ~ N(0, theta_k I)`` (or residual variances constrained otherwise,
+    see ``residual_variance``); missing waves (NaN) enter the
     full-information likelihood.
 
     Fitted by EM (growth factors and classes as missing data) from several
@@ -116,6 +121,22 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Covariance of the random growth factors: class-specific full or
         diagonal, one full matrix shared by all classes, or none (latent
         class growth analysis). 1-D ``y`` always uses 'none'.
+    residual_variance : {'class', 'shared', 'occasion', 'class_occasion'}, \
+            default='class'
+        Residual (measurement-error) variances of 2-D outcomes:
+
+        - 'class': one per class, common to its waves (``theta_k I``);
+        - 'shared': one for every class and wave (as OpenMx's growth-mixture
+          demo constrains it);
+        - 'occasion': one per wave, shared by the classes
+          (``diag(theta_1, ..., theta_J)``);
+        - 'class_occasion': one per class and wave.
+
+        Shared variances are reported once, as class 'all'; per-wave ones
+        are named ``residual_variance[t=...]`` after the common times (or
+        ``[wave=j]`` when times vary by subject). A 1-D ``y`` has one wave,
+        so 'occasion' is 'shared' and 'class_occasion' is 'class' there (the
+        fitted ``residual_variance_`` says which).
     gating_features, expert_features : 'all', None or list, default='all'
         Columns of ``X`` used by the gate and by the experts: all, none, or a
         list of column indices, or of names when ``X`` is a DataFrame.
@@ -149,10 +170,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     params_ : ExpertParams
-        alpha (K, q), B (K, q, p_e), psi (K, q, q), theta (K,), phi (K, m),
-        beta (K, 1 + p_g) of the best start; classes ordered by decreasing
+        alpha (K, q), B (K, q, p_e), psi (K, q, q), theta (K,) (or
+        (K, n_waves) for the per-wave ``residual_variance`` options, rows
+        equal for 'occasion'), phi (K, m), beta (K, 1 + p_g) of the best
+        start; classes ordered by decreasing
         share, class 1 (index 0) the gating reference.
     curve_ : GrowthCurve
+    random_effects_, residual_variance_ : str
+        The structures fitted (1-D ``y``: 'none', and 'class' or 'shared').
     weights_ : ndarray of shape (n_components,)
         Mean posterior class probabilities.
     log_likelihood_, aic_, bic_, sabic_ : float
@@ -204,6 +229,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         *,
         curve="linear",
         random_effects="full",
+        residual_variance="class",
         gating_features="all",
         expert_features="all",
         init_params="emEM",
@@ -219,6 +245,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.n_components = n_components
         self.curve = curve
         self.random_effects = random_effects
+        self.residual_variance = residual_variance
         self.gating_features = gating_features
         self.expert_features = expert_features
         self.init_params = init_params
@@ -235,6 +262,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     def _check_parameters(self):
         check_param_int(self.n_components, "n_components", 1)
         check_param_option(self.random_effects, "random_effects", RANDOM_EFFECTS)
+        check_param_option(
+            self.residual_variance, "residual_variance", RESIDUAL_VARIANCES
+        )
         check_param_option(self.init_params, "init_params", INIT_PARAMS)
         check_param_int(self.n_init, "n_init", 1)
         check_param_int(self.short_run_iter, "short_run_iter", 1)
@@ -305,11 +335,15 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         curve = Intercept() if scalar else resolve_curve(self.curve)
         random_effects = "none" if scalar else self.random_effects
         structure = RANDOM_EFFECT_STRUCTURES[random_effects]
+        residual_variance = _effective_residual_variance(
+            self.residual_variance, data.Y.shape[1]
+        )
         self._check_design(data, curve)
         rng = check_random_state(self.random_state)
         bounds = curve.nonlinear_bounds(data.T[data.mask])
 
-        runs = self._run_starts(data, curve, structure, bounds, rng)
+        runs = self._run_starts(data, curve, structure, bounds, rng,
+                                residual_variance)  # fmt: skip
         if not runs:
             raise ValueError(
                 "Every start collapsed a class (too few subjects per class for "
@@ -327,7 +361,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         params = _order_classes(curve, params, data)
         converged_lls = np.array([run[1] for run in runs])
         terms, resp, log_norm = e_step(curve, data, params)
-        layout = _parameter_layout(curve, self.n_components, random_effects, design)
+        layout = _parameter_layout(
+            curve, self.n_components, random_effects, design, residual_variance
+        )
         growth_factors = _growth_factors(structure, terms, resp, params)
 
         reason = degenerate_class(
@@ -347,6 +383,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.scalar_outcome_ = scalar
         self.curve_ = curve
         self.random_effects_ = random_effects
+        self.residual_variance_ = residual_variance
         self.time_ = None if scalar else _common_time(data.T, data.mask)
         self.covariate_means_ = design.covariate_means
         self.gating_columns_ = design.gating_columns
@@ -404,7 +441,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 f"factors but y has only {data.mask.shape[1]} wave(s)."
             )
 
-    def _run_starts(self, data, curve, random_effects, bounds, rng):
+    def _run_starts(self, data, curve, random_effects, bounds, rng,
+                    residual_variance="class"):  # fmt: skip
         """(params, log-likelihood, n_iter, converged) of each final run."""
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_init)
         emEM = self.init_params == "emEM"
@@ -413,13 +451,15 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             start_rng = np.random.RandomState(seed)
             resp = self._initial_resp(data, curve, start_rng)
             phi = self._initial_phi(curve, data, bounds, start_rng)
-            params = _params_from_resp(curve, data, resp, phi, random_effects)
+            params = _params_from_resp(
+                curve, data, resp, phi, random_effects, residual_variance
+            )
             if params is None:
                 continue
             if emEM:
                 params, ll, _, _ = run_em(
                     curve, data, params, random_effects, bounds,
-                    self.short_run_iter, self.tol,
+                    self.short_run_iter, self.tol, residual_variance,
                 )  # fmt: skip
                 if params is None:
                     continue
@@ -432,7 +472,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         runs = []
         for _, params in starts:
             run = run_em(curve, data, params, random_effects, bounds,
-                      self.max_iter, self.tol)  # fmt: skip
+                         self.max_iter, self.tol, residual_variance)  # fmt: skip
             if run[0] is not None:
                 runs.append(run)
         return runs
@@ -706,6 +746,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             "Subjects:": str(self.n_subjects_),
             "Classes:": str(self.n_components),
             "Random effects:": self.random_effects_,
+            "Residual variance:": self.residual_variance_,
             "Log-likelihood:": f"{self.log_likelihood_:.3f}",
             "-2LL:": f"{-2 * self.log_likelihood_:.3f}",
             "Parameters:": str(self.n_parameters_),
@@ -813,8 +854,10 @@ class _LazyInference:
         return _LazyInference(self.layout, self.data, self.scaling, covariances)
 
 
-def _parameter_layout(curve, n_components, random_effects, design):
-    """The free parameters' layout, named after X's columns."""
+def _parameter_layout(curve, n_components, random_effects, design,
+                      residual_variance="class"):  # fmt: skip
+    """The free parameters' layout, named after X's columns (and the waves
+    after their common times, else their indices)."""
     names = design.feature_names
     labels = [str(c) for c in names] if names is not None else None
 
@@ -824,10 +867,26 @@ def _parameter_layout(curve, n_components, random_effects, design):
         return [labels[c] for c in columns]
 
     data = design.data
+    times = _common_time(data.T, data.mask)
+    waves = (
+        [f"wave={j}" for j in range(data.Y.shape[1])] if times is None
+        else [f"t={t:g}" for t in times]
+    )  # fmt: skip
     return ParameterLayout(
         curve, n_components, data.X_expert.shape[1], data.Z.shape[1],
         random_effects, named(design.expert_columns), named(design.gating_columns),
+        residual_variance, waves,
     )  # fmt: skip
+
+
+def _effective_residual_variance(residual_variance, n_waves):
+    """The residual-variance option in force: with one wave a per-wave
+    variance is the class's ('class_occasion') or everyone's ('occasion')."""
+    if n_waves == 1:
+        return {"occasion": "shared", "class_occasion": "class"}.get(
+            residual_variance, residual_variance
+        )
+    return residual_variance
 
 
 def _growth_factors(structure, terms, resp, params):
@@ -858,7 +917,8 @@ def _least_squares_factors(curve, data):
     return np.linalg.solve(gram, moments[..., None])[..., 0]
 
 
-def _params_from_resp(curve, data, resp, phi, random_effects):
+def _params_from_resp(curve, data, resp, phi, random_effects,
+                      residual_variance="class"):  # fmt: skip
     """First parameters from a partition: per-class moments of per-subject
     least-squares growth factors, then one M-step."""
     K = resp.shape[1]
@@ -883,7 +943,10 @@ def _params_from_resp(curve, data, resp, phi, random_effects):
         psi[k] = (centred * w[:, None]).T @ centred / w.sum()
     residual = (data.Y - np.einsum("njq,nq->nj", masked_loadings(curve, data, phi[0]),
                                    factors)) * data.mask  # fmt: skip
-    theta = np.full(K, max((residual**2).sum() / data.mask.sum(), 1e-6 * data.Y.var()))
+    theta = np.full(
+        (K, data.Y.shape[1]) if residual_variance in PER_WAVE_RESIDUALS else K,
+        max((residual**2).sum() / data.mask.sum(), 1e-6 * data.Y.var()),
+    )
     # Least-squares factors carry measurement error: shrink towards a
     # well-conditioned diagonal, then impose the structure.
     psi = 0.5 * psi + 0.5 * np.einsum("kqq->kq", psi)[:, :, None] * np.eye(q)
