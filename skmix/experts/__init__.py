@@ -10,17 +10,35 @@ from ._curves import (
     Linear,
     Quadratic,
 )
+from ._families import (
+    EXPERT_FAMILIES,
+    Binomial,
+    ExpertFamily,
+    Gamma,
+    Gaussian,
+    NegativeBinomial,
+    Poisson,
+)
+from ._glm import GLMParams
 from ._likelihood import ExpertParams
 from ._moe import MixtureOfExpertsRegressor
 
 __all__ = [
+    "EXPERT_FAMILIES",
     "BilinearSpline",
+    "Binomial",
+    "ExpertFamily",
     "ExpertParams",
     "Exponential",
+    "GLMParams",
+    "Gamma",
+    "Gaussian",
     "GrowthCurve",
     "Intercept",
     "JennsBayley",
     "Linear",
     "MixtureOfExpertsRegressor",
+    "NegativeBinomial",
+    "Poisson",
     "Quadratic",
 ]

@@ -226,3 +226,189 @@ def training_design(X, y, time, gating_features, expert_features):
     return TrainingDesign(
         data, scalar, names, X.mean(axis=0), gating_columns, expert_columns, scales
     )
+
+
+class GLMDesign(NamedTuple):
+    """The validated design of a fit with GLM experts.
+
+    Attributes
+    ----------
+    data : GLMData
+        Covariates on the fitting scale (X's columns divided by
+        ``column_scales``); rows of zero weight dropped.
+    feature_names, covariate_means, gating_columns, expert_columns,
+    column_scales :
+        As in :class:`TrainingDesign`.
+    subjects : ndarray
+        The distinct ``groups`` labels (subject ``g`` is ``subjects[g]``),
+        or None when every row is a subject.
+    """
+
+    data: object
+    feature_names: np.ndarray
+    covariate_means: np.ndarray
+    gating_columns: np.ndarray
+    expert_columns: np.ndarray
+    column_scales: np.ndarray
+    subjects: np.ndarray
+
+
+def check_row_vector(values, name, n_rows, default):
+    """A finite float vector with one value per row (``default`` if None)."""
+    if values is None:
+        return np.full(n_rows, default, dtype=np.float64)
+    values = check_real_array(values, name)
+    if values.ndim != 1 or len(values) != n_rows:
+        raise ValueError(
+            f"{name} must have one value per row of X: shape ({n_rows},); got "
+            f"{values.shape}."
+        )
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return values
+
+
+def subject_index(groups, n_rows):
+    """Subject labels and each row's subject index (None: a row each)."""
+    if groups is None:
+        return None, np.arange(n_rows)
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or len(groups) != n_rows:
+        raise ValueError(
+            f"groups must have one subject id per row: shape ({n_rows},); got "
+            f"{groups.shape}."
+        )
+    if groups.dtype.kind == "f" and np.isnan(groups).any():
+        raise ValueError("groups contains NaN; every row needs a subject id.")
+    subjects, index = np.unique(groups, return_inverse=True)
+    return subjects, index.ravel()
+
+
+def per_subject(values, subject, n_subjects, name, what):
+    """The one value each subject's rows share; an error naming the first
+    subject whose rows disagree."""
+    first = np.full(n_subjects, -1)
+    first[subject[::-1]] = np.arange(len(subject))[::-1]
+    shared = values[first]
+    disagree = np.flatnonzero(np.any(
+        np.reshape(values != shared[subject], (len(subject), -1)), axis=1
+    ))  # fmt: skip
+    if len(disagree):
+        raise ValueError(
+            f"The rows of a subject (groups) must share their {name}: row "
+            f"{disagree[0]} differs from row {first[subject[disagree[0]]]} of the "
+            f"same subject. {what}"
+        )
+    return shared
+
+
+def glm_rows(X, y, *, family, expert_columns, gating_columns, offset=None,
+             trials=None, groups=None, sample_weight=None):  # fmt: skip
+    """Validated rows of GLM experts from a float X (fitting or original
+    scale): rows of zero weight dropped, and ``groups`` making the rows of
+    one subject share a class, its gating covariates and its weight.
+
+    Returns
+    -------
+    data : GLMData
+    subjects : ndarray or None
+        The distinct ``groups`` labels (subject ``g`` is ``subjects[g]``).
+    """
+    from ..utils import check_sample_weight
+    from ._glm import GLMData, membership_matrix
+
+    n = len(X)
+    y = check_real_array(y, "y")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if y.ndim != 1:
+        raise ValueError(
+            f"family={family.name!r} experts take one outcome per row (1-D y); "
+            f"got y of shape {y.shape}. Trajectories (2-D y) are Gaussian "
+            "growth models: use family='gaussian' without groups, offset or "
+            "sample_weight, or pass the waves as rows with groups=subject ids."
+        )
+    if len(y) != n:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: {n} and {len(y)}."
+        )
+    if not np.isfinite(y).all():
+        raise ValueError("Input y contains NaN or infinity.")
+    if trials is not None and family.name != "binomial":
+        raise ValueError(
+            f"trials is only used by family='binomial', not {family.name!r}."
+        )
+    offset = check_row_vector(offset, "offset", n, 0.0)
+    trials = check_row_vector(trials, "trials", n, 1.0)
+    family.validate(y, trials)
+    weight = (
+        np.ones(n) if sample_weight is None else check_sample_weight(sample_weight, n)
+    )
+    subjects, subject = subject_index(groups, n)
+    kept = weight > 0
+    if not kept.all():
+        X, y, offset, trials, weight = (a[kept] for a in (X, y, offset, trials, weight))
+        subject = subject[kept]
+        if subjects is None:
+            subject = np.arange(len(y))
+        else:
+            present, subject = np.unique(subject, return_inverse=True)
+            subjects, subject = subjects[present], subject.ravel()
+    n_subjects = len(subjects) if subjects is not None else len(y)
+    Z = gating_design(X, gating_columns)
+    what = "The gate (and a frequency weight) is per subject."
+    if subjects is not None:
+        Z = per_subject(Z, subject, n_subjects, "gating covariates", what)
+        subject_weights = per_subject(
+            weight, subject, n_subjects, "sample_weight", what
+        )
+        membership = membership_matrix(subject, n_subjects)
+    else:
+        subject_weights, membership = weight, None
+    data = GLMData(
+        y, np.column_stack([np.ones(len(y)), X[:, expert_columns]]), offset,
+        trials, subject, Z, subject_weights, membership,
+    )  # fmt: skip
+    return data, subjects
+
+
+def glm_training_design(X, y, *, family, gating_features, expert_features,
+                        **rows):  # fmt: skip
+    """The validated design of a fit with GLM experts (1-D ``y``); ``rows``
+    are :func:`glm_rows`'s offset, trials, groups and sample_weight.
+
+    Returns
+    -------
+    GLMDesign
+    """
+    if X is None:
+        if gating_features is not None or expert_features is not None:
+            raise ValueError(
+                "X is None but gating_features/expert_features select "
+                "columns; pass X, or set both to None."
+            )
+        X, names = np.empty((np.shape(y)[0], 0)), None
+    else:
+        names = getattr(X, "columns", None)
+        names = np.asarray(names, dtype=object) if names is not None else None
+        X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
+    gating_columns = select_columns(
+        gating_features, "gating_features", X.shape[1], names
+    )
+    expert_columns = select_columns(
+        expert_features, "expert_features", X.shape[1], names
+    )
+    scales = column_scales(X)
+    data, subjects = glm_rows(
+        X / scales, y, family=family, expert_columns=expert_columns,
+        gating_columns=gating_columns, **rows,
+    )  # fmt: skip
+    if len(data.y) < 2:
+        raise ValueError(f"Need at least 2 rows of positive weight; got {len(data.y)}.")
+    weight = rows.get("sample_weight")
+    means = np.average(X, axis=0, weights=None if weight is None else np.asarray(
+        weight, dtype=np.float64
+    ))  # fmt: skip
+    return GLMDesign(
+        data, names, means, gating_columns, expert_columns, scales, subjects
+    )

@@ -196,6 +196,10 @@ class ParameterLayout:
     def gradient(self, data, vector):
         return self.score_matrix(data, self.unpack(vector)).sum(axis=0)
 
+    def covariances(self, data, params):
+        """Model-based and robust covariances (:func:`estimate_covariances`)."""
+        return estimate_covariances(self, data, params)
+
     def hessian(self, data, vector, relative_step=1e-5):
         """Central differences of the analytic total score."""
         H = central_jacobian(lambda v: self.gradient(data, v), vector, relative_step)

@@ -25,16 +25,28 @@ from ._curves import Intercept, resolve_curve
 from ._design import (
     TIME_ROUTING_HINT,
     gating_design,
+    glm_rows,
+    glm_training_design,
     has_full_column_rank,
+    select_columns,
     training_design,
     validate_outcomes,
 )
 from ._em import run_em
+from ._families import get_family
+from ._glm import (
+    CoefficientMap,
+    GLMLayout,
+    GLMParams,
+    GLMScaling,
+    fit_glm_experts,
+)
+from ._glm import e_step as glm_e_step
+from ._glm import permute as glm_permute
 from ._inference import (
     CovariateScaling,
     ParameterLayout,
     delta_method,
-    estimate_covariances,
     original_scale_layout,
     parameter_table,
     to_original_scale,
@@ -227,11 +239,13 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self,
         n_components=2,
         *,
+        family="gaussian",
         curve="linear",
         random_effects="full",
         residual_variance="class",
         gating_features="all",
         expert_features="all",
+        shared_expert_features=None,
         init_params="emEM",
         n_init=10,
         short_run_iter=20,
@@ -243,11 +257,13 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         backend=None,
     ):
         self.n_components = n_components
+        self.family = family
         self.curve = curve
         self.random_effects = random_effects
         self.residual_variance = residual_variance
         self.gating_features = gating_features
         self.expert_features = expert_features
+        self.shared_expert_features = shared_expert_features
         self.init_params = init_params
         self.n_init = n_init
         self.short_run_iter = short_run_iter
@@ -284,6 +300,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                     "supported. Use backend='numpy', 'auto' or None."
                 )
         resolve_curve(self.curve)
+        get_family(self.family)
 
     def _prediction_data(self, X, y, time):
         """The design of new subjects, with the fitted columns and times."""
@@ -303,18 +320,40 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         )  # fmt: skip
 
     # -------------------------------------------------------------------- fit
-    def fit(self, X, y, time=None):
+    def fit(self, X, y, time=None, *, offset=None, trials=None, groups=None,
+            sample_weight=None):  # fmt: skip
         """Fit the mixture by EM from several starts.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_subjects, n_features) or None
+        X : array-like or DataFrame of shape (n_rows, n_features) or None
             Covariates. None when no column is selected.
-        y : array-like of shape (n_subjects,) or (n_subjects, n_waves)
-            Scalar outcomes, or trajectories with NaN for missing waves.
+        y : array-like of shape (n_rows,) or (n_subjects, n_waves)
+            Scalar outcomes (counts for 'poisson' and 'negative_binomial',
+            successes for 'binomial'), or Gaussian trajectories with NaN for
+            missing waves.
         time : array-like of shape (n_waves,) or (n_subjects, n_waves)
             Measurement times of trajectories (common or individually
             varying); default ``0, 1, ..., n_waves - 1``.
+        offset : array-like of shape (n_rows,), optional
+            Added to every class's linear predictor with coefficient 1 (for
+            counts per exposure, ``log(exposure)``).
+        trials : array-like of shape (n_rows,), optional
+            Binomial trials (default 1: ``y`` in {0, 1}); R's
+            ``cbind(successes, failures)`` is ``y=successes``,
+            ``trials=successes + failures``.
+        groups : array-like of shape (n_rows,), optional
+            Subject ids: the rows of one subject share a latent class
+            (flexmix's ``y ~ x | id``), so they must share their gating
+            covariates and weight.
+        sample_weight : array-like of shape (n_rows,), optional
+            Frequency weights: a row (a subject, with ``groups``) of weight
+            ``w`` counts as ``w`` identical ones in the likelihood, the
+            standard errors and the criteria; rows of weight 0 are dropped.
+
+        ``offset``, ``trials``, ``groups``, ``sample_weight``,
+        ``shared_expert_features`` and a family other than 'gaussian' take
+        one outcome per row (1-D ``y``).
 
         Returns
         -------
@@ -324,6 +363,21 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         check_target_given(self, y)
         if X is not None:
             check_feature_names(X)
+        family = get_family(self.family)
+        rows = {"offset": offset, "trials": trials, "groups": groups,
+                "sample_weight": sample_weight}  # fmt: skip
+        if (
+            family.name != "gaussian"
+            or self.shared_expert_features is not None
+            or any(value is not None for value in rows.values())
+        ):
+            if time is not None:
+                raise ValueError(
+                    "time is for trajectories (2-D y); family, offset, trials, "
+                    "groups, sample_weight and shared_expert_features take one "
+                    "outcome per row (1-D y)."
+                )
+            return self._fit_glm(family, X, y, rows)
         design = training_design(X, y, time, self.gating_features, self.expert_features)
         # The fit runs on covariates divided by powers of two (design.data);
         # the estimates are stored on X's scale.
@@ -380,6 +434,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             )
 
         # Everything that can fail has run: store the fitted state.
+        self.family_ = "gaussian"
+        self.subjects_ = None
         self.scalar_outcome_ = scalar
         self.curve_ = curve
         self.random_effects_ = random_effects
@@ -417,6 +473,152 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             for name in ("n_features_in_", "feature_names_in_"):
                 self.__dict__.pop(name, None)
         return self
+
+    def _fit_glm(self, family, X, y, rows):
+        """Fit GLM experts (1-D y, optionally grouped, weighted or offset)."""
+        design = glm_training_design(
+            X, y, family=family, gating_features=self.gating_features,
+            expert_features=self.expert_features, **rows,
+        )  # fmt: skip
+        data = design.data
+        K = self.n_components
+        expert_names = _column_labels(design.feature_names, design.expert_columns)
+        gating_names = _column_labels(design.feature_names, design.gating_columns)
+        coefficient_map = CoefficientMap(
+            K, data.X.shape[1], self._shared_columns(design, expert_names)
+        )
+        self._check_glm_design(data, coefficient_map)
+        fit = fit_glm_experts(
+            family, data, coefficient_map, K, check_random_state(self.random_state),
+            init_params=self.init_params, n_init=self.n_init,
+            short_run_iter=self.short_run_iter, n_final=self.n_final,
+            max_iter=self.max_iter, tol=self.tol,
+        )  # fmt: skip
+        if not fit.converged:
+            warnings.warn(
+                "EM did not converge; increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        layout = GLMLayout(family, K, coefficient_map, expert_names, gating_names)
+        counts = data.subject_weights @ fit.resp
+        per_class = (len(layout) - (K - 1) * data.Z.shape[1]) / K
+        if counts.min() < per_class:
+            warnings.warn(
+                f"The fitted mixture has a degenerate class: class "
+                f"{int(np.argmin(counts))} has {counts.min():.3g} effective "
+                f"subjects, fewer than its {per_class:.3g} parameters. Its "
+                "likelihood gain (and BIC) are not to be trusted; try fewer "
+                "classes or more starts.",
+                DegenerateMixtureWarning,
+                stacklevel=3,
+            )
+        scaling = GLMScaling(
+            design.column_scales[design.expert_columns],
+            design.column_scales[design.gating_columns],
+        )
+
+        self.family_ = family.name
+        self.subjects_ = design.subjects
+        self.scalar_outcome_ = True
+        self.curve_ = Intercept()
+        self.random_effects_ = "none"
+        self.residual_variance_ = "class"
+        self.time_ = None
+        self.covariate_means_ = design.covariate_means
+        self.gating_columns_ = design.gating_columns
+        self.expert_columns_ = design.expert_columns
+        self.n_subjects_ = len(data.Z)
+        self.backend_ = "numpy"
+        self.start_log_likelihoods_ = fit.start_log_likelihoods
+        self.best_log_likelihood_replicated_ = bool(
+            np.sum(fit.start_log_likelihoods
+                   >= fit.log_likelihood - REPLICATION_TOLERANCE) >= 2
+        )  # fmt: skip
+        self.n_iter_ = fit.n_iter
+        self.converged_ = fit.converged
+        # flexmix's criteria count rows (weighted), also with grouped subjects.
+        n = float(data.subject_weights[data.subject].sum())
+        k, ll = len(layout), fit.log_likelihood
+        self.params_ = scaling.to_original(fit.params)
+        self.posterior_ = fit.resp
+        self.weights_ = counts / counts.sum()
+        self.log_likelihood_ = ll
+        self.n_parameters_ = k
+        self.aic_ = aic(ll, k)
+        self.bic_ = bic(ll, k, n)
+        self.sabic_ = sabic(ll, k, n)
+        self.entropy_ = relative_entropy(np.repeat(
+            fit.resp, data.subject_weights.astype(int), axis=0
+        ) if np.all(data.subject_weights == np.round(data.subject_weights))
+            else fit.resp)  # fmt: skip
+        self.growth_factors_ = None
+        self.parameter_names_ = layout.names
+        self._layout_ = layout
+        self._inference = _LazyInference(layout, data, scaling)
+        if X is not None:
+            record_input_features(self, X)
+        else:
+            for name in ("n_features_in_", "feature_names_in_"):
+                self.__dict__.pop(name, None)
+        return self
+
+    def _shared_columns(self, design, expert_names):
+        """Which of the experts' columns (intercept first) share one
+        coefficient across the classes."""
+        shared = np.zeros(len(design.expert_columns) + 1, dtype=bool)
+        selection = self.shared_expert_features
+        if selection is None:
+            return shared
+        selection = list(selection)
+        if "intercept" in selection:
+            shared[0] = True
+            selection.remove("intercept")
+        n_features = len(design.column_scales)
+        for column in select_columns(
+            selection, "shared_expert_features", n_features, design.feature_names
+        ):
+            where = np.flatnonzero(design.expert_columns == column)
+            if not len(where):
+                raise ValueError(
+                    f"shared_expert_features: column {column} is not an expert "
+                    "column (see expert_features)."
+                )
+            shared[1 + where[0]] = True
+        return shared
+
+    def _check_glm_design(self, data, coefficient_map):
+        """Clear errors for too few subjects and singular covariates."""
+        n_subjects = len(data.Z)
+        per_class = max(data.X.shape[1], data.Z.shape[1]) + 1
+        if n_subjects < self.n_components * per_class:
+            raise ValueError(
+                f"Too few subjects: {n_subjects} for n_components="
+                f"{self.n_components} with {data.X.shape[1] - 1} expert and "
+                f"{data.Z.shape[1] - 1} gating covariates (need at least "
+                f"{per_class} per class)."
+            )
+        for name, matrix in (("expert", data.X), ("gating", data.Z)):
+            if not has_full_column_rank(matrix):
+                raise ValueError(
+                    f"The {name} covariates (with an intercept) are singular: a "
+                    "column is constant or a linear combination of others."
+                )
+
+    def _glm_data(self, X, y, offset, trials, groups):
+        """Rows of new subjects for GLM experts, on X's scale."""
+        check_is_fitted(self)
+        if X is None:
+            X = np.empty((len(np.asarray(y)), 0))
+        else:
+            X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+        if y is None:
+            y = np.zeros(len(X))
+        return glm_rows(
+            X, y, family=get_family(self.family_),
+            expert_columns=self.expert_columns_, gating_columns=self.gating_columns_,
+            offset=offset, trials=trials, groups=groups,
+        )[0]  # fmt: skip
 
     def _check_design(self, data, curve):
         """Clear errors for too few subjects and singular covariates."""
@@ -538,7 +740,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 y = np.zeros((n, n_waves))
         return self._prediction_data(X, y, time)
 
-    def predict_class_proba(self, X, y=None, time=None):
+    def predict_class_proba(self, X, y=None, time=None, *, offset=None,
+                            trials=None, groups=None):  # fmt: skip
         """Class probabilities: the gate's prior from ``X``, or the posterior
         given the outcomes ``y``.
 
@@ -550,11 +753,19 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_subjects, n_features) or None
         y : array-like of shape (n_subjects,) or (n_subjects, n_waves), optional
         time : array-like, optional
+        offset, trials, groups : array-like of shape (n_rows,), optional
+            As in :meth:`fit` (GLM experts); with ``groups`` every row gets
+            its subject's posterior.
 
         Returns
         -------
         proba : ndarray of shape (n_subjects, n_components)
         """
+        if y is not None and self._glm_experts():
+            data = self._glm_data(X, y, offset, trials, groups)
+            return glm_e_step(get_family(self.family_), data, self.params_)[1][
+                data.subject
+            ]
         if y is None:
             check_is_fitted(self)
             if X is None:
@@ -565,21 +776,34 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         data = self._data_for(X, y, time)
         return e_step(self.curve_, data, self.params_)[1]
 
-    def predict(self, X, time=None):
+    def predict(self, X, time=None, *, offset=None, trials=None):
         """Expected outcome (or trajectory) given the covariates.
 
-        ``sum_k pi_k(x) Lambda(t; phi_k) (alpha_k + B_k x)``.
+        ``sum_k pi_k(x) Lambda(t; phi_k) (alpha_k + B_k x)``; for GLM
+        experts ``sum_k pi_k(x) mu_k(x)`` on the response scale (counts,
+        successes out of ``trials``).
 
         Parameters
         ----------
         X : array-like of shape (n_subjects, n_features) or None
         time : array-like of shape (n_waves,) or (n_subjects, n_waves), optional
             Default: the common training times.
+        offset, trials : array-like of shape (n_rows,), optional
+            As in :meth:`fit` (GLM experts).
 
         Returns
         -------
         y : ndarray of shape (n_subjects,) or (n_subjects, n_waves)
         """
+        if self._glm_experts():
+            family = get_family(self.family_)
+            data = self._glm_data(X, None, offset, trials, None)
+            prior = np.exp(gating_log_proba(data.Z, self.params_.beta))
+            eta = data.X @ self.params_.coef.T + data.offset[:, None]
+            return np.einsum(
+                "nk,nk->n", prior,
+                np.column_stack([family.mean(e, data.trials) for e in eta.T]),
+            )  # fmt: skip
         data = self._data_for(X, None, time)
         prior = np.exp(gating_log_proba(data.Z, self.params_.beta))
         expected = 0.0
@@ -607,6 +831,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         trajectories : ndarray of shape (n_components, n_points)
         """
         check_is_fitted(self)
+        self._refuse_glm("class_trajectories")
         time = self.time_ if time is None else check_real_array(time, "time")
         if time is None:
             raise ValueError("time is required: the training times varied.")
@@ -627,12 +852,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         factors : ndarray of shape (n_subjects, n_factors)
             On the fitted scale (see ``curve_.factor_names``).
         """
+        self._refuse_glm("predict_growth_factors")
         data = self._data_for(X, y, time)
         terms, resp, _ = e_step(self.curve_, data, self.params_)
         structure = RANDOM_EFFECT_STRUCTURES[self.random_effects_]
         return _growth_factors(structure, terms, resp, self.params_)
 
-    def score_subjects(self, X, y, time=None):
+    def score_subjects(self, X, y, time=None, *, offset=None, trials=None,
+                       groups=None):  # fmt: skip
         """Log-likelihood of each subject's outcomes under the fitted
         mixture, ``log sum_k pi_k(x_i) f_k(y_i | x_i)`` (missing waves
         integrated out).
@@ -642,15 +869,22 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_subjects, n_features) or None
         y : array-like of shape (n_subjects,) or (n_subjects, n_waves)
         time : array-like, optional
+        offset, trials, groups : array-like of shape (n_rows,), optional
+            As in :meth:`fit` (GLM experts).
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_subjects,)
+            One per subject: with ``groups``, in the order of the sorted
+            distinct ids.
         """
+        if self._glm_experts():
+            data = self._glm_data(X, y, offset, trials, groups)
+            return glm_e_step(get_family(self.family_), data, self.params_)[2]
         data = self._data_for(X, y, time)
         return e_step(self.curve_, data, self.params_)[2]
 
-    def score(self, X, y, time=None):
+    def score(self, X, y, time=None, *, offset=None, trials=None):
         """R^2 of :meth:`predict` over the observed outcomes.
 
         scikit-learn's regressor score, kept for its contract; it barely
@@ -658,6 +892,12 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         classes by cross-validation use
         ``skmix.metrics.log_likelihood_scorer`` (held-out log-likelihood
         per subject, :meth:`score_subjects`)."""
+        if self._glm_experts():
+            observed = self._glm_data(X, y, offset, trials, None).y
+            predicted = self.predict(X, offset=offset, trials=trials)
+            total = ((observed - observed.mean()) ** 2).sum()
+            residual = ((observed - predicted) ** 2).sum()
+            return float(1 - residual / total) if total > 0 else 0.0
         data = self._data_for(X, y, time)
         predicted = self.predict(X, time=time)
         predicted = predicted[:, None] if self.scalar_outcome_ else predicted
@@ -740,7 +980,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         table = self.parameter_table(robust=robust, scale=scale)
         summary = Summary()
         summary.add_title("Mixture of experts: " + (
-            "regression" if self.scalar_outcome_ else type(self.curve_).__name__
+            f"{self.family_} regression" if self.scalar_outcome_
+            else type(self.curve_).__name__
         ))  # fmt: skip
         info = {
             "Subjects:": str(self.n_subjects_),
@@ -801,17 +1042,34 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             )
         layout = self._layout_
 
+        permute = glm_permute if self._glm_experts() else _permute
+
         def permuted(vector):
-            return layout.pack(_permute(layout.unpack(vector), order))
+            return layout.pack(permute(layout.unpack(vector), order))
 
         vector = layout.pack(self.params_)
         self._inference = self._inference.permuted(
             lambda covariance: delta_method(permuted, vector, covariance)[1]
         )
-        self.params_ = _permute(self.params_, order)
+        self.params_ = (
+            glm_permute(self.params_, order)
+            if self._glm_experts()
+            else _permute(self.params_, order)
+        )
         self.posterior_ = self.posterior_[:, order]
         self.weights_ = self.weights_[order]
         return self
+
+    def _glm_experts(self):
+        check_is_fitted(self)
+        return isinstance(self.params_, GLMParams)
+
+    def _refuse_glm(self, method):
+        if self._glm_experts():
+            raise ValueError(
+                f"{method} is for growth models (2-D y); this model has "
+                f"{self.family_} experts of one outcome per row."
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -840,7 +1098,7 @@ class _LazyInference:
             fitted = self.scaling.to_fitting(params)
             self._covariances = tuple(
                 self.scaling.covariance_to_original(self.layout, covariance)
-                for covariance in estimate_covariances(self.layout, self.data, fitted)
+                for covariance in self.layout.covariances(self.data, fitted)
             )
         return self._covariances
 
@@ -887,6 +1145,13 @@ def _effective_residual_variance(residual_variance, n_waves):
             residual_variance, residual_variance
         )
     return residual_variance
+
+
+def _column_labels(feature_names, columns):
+    """Term names of X's columns: their DataFrame names, else ``x<j>``."""
+    if feature_names is None:
+        return [f"x{c}" for c in columns]
+    return [str(feature_names[c]) for c in columns]
 
 
 def _growth_factors(structure, terms, resp, params):
