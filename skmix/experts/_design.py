@@ -9,6 +9,7 @@ from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import check_array, column_or_1d
 
 from ..utils import check_real_array
@@ -31,6 +32,9 @@ class TrainingDesign(NamedTuple):
     column_scales : ndarray of shape (n_features,)
         Powers of two dividing X's columns in ``data`` (see
         :func:`column_scales`): the fit runs on that scale.
+    encoder : CovariateEncoder or None
+        The dummy coding of categorical columns (None: none). Names,
+        columns, means and scales above are those of the encoded matrix.
     """
 
     data: TrajectoryData
@@ -40,6 +44,7 @@ class TrainingDesign(NamedTuple):
     gating_columns: np.ndarray
     expert_columns: np.ndarray
     column_scales: np.ndarray
+    encoder: object
 
 
 def column_scales(X):
@@ -184,6 +189,137 @@ def gating_design(X, gating_columns):
     return np.column_stack([np.ones(len(X)), X[:, gating_columns]])
 
 
+def _is_categorical(column):
+    dtype = column.dtype
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or dtype.kind in "OSUb"
+        or (isinstance(dtype, pd.StringDtype))
+    )
+
+
+class CovariateEncoder:
+    """R's treatment coding of a DataFrame's categorical columns.
+
+    A categorical column (pandas ``category``, ``object``, ``string`` or
+    ``bool``) becomes one 0/1 column per level but the first (the baseline),
+    named column + level as R names them (``TreatmentYes``). Levels are a
+    ``category``'s own order, else sorted (R's ``factor`` default). Numeric
+    columns pass through.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The training covariates.
+    """
+
+    def __init__(self, X):
+        self.columns = list(X.columns)
+        self.levels = {}
+        for name in self.columns:
+            column = X[name]
+            if not _is_categorical(column):
+                continue
+            if column.isna().any():
+                raise ValueError(
+                    f"Categorical column {name!r} contains missing values."
+                )
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                levels = list(column.cat.categories)
+            else:
+                levels = sorted(column.unique().tolist())
+            self.levels[name] = levels
+        self.names, self.expansion = [], []
+        for name in self.columns:
+            start = len(self.names)
+            if name in self.levels:
+                self.names += [f"{name}{level}" for level in self.levels[name][1:]]
+            else:
+                self.names.append(str(name))
+            self.expansion.append(np.arange(start, len(self.names)))
+
+    def transform(self, X):
+        """The encoded float matrix of a DataFrame with the training columns."""
+        blocks = []
+        for name in self.columns:
+            column = X[name]
+            if name not in self.levels:
+                blocks.append(
+                    check_array(
+                        column.to_numpy()[:, None],
+                        dtype=np.float64,
+                        input_name=f"X[{name!r}]",
+                    )  # fmt: skip
+                )
+                continue
+            levels = self.levels[name]
+            values = column.to_numpy()
+            unknown = ~pd.Series(values).isin(levels).to_numpy()
+            if unknown.any():
+                raise ValueError(
+                    f"Column {name!r} has level {values[unknown][0]!r}, unseen in "
+                    f"fit (levels {levels})."
+                )
+            blocks.append(
+                np.column_stack([values == level for level in levels[1:]]).astype(
+                    np.float64
+                ) if len(levels) > 1 else np.empty((len(values), 0))
+            )  # fmt: skip
+        return np.column_stack(blocks) if blocks else np.empty((len(X), 0))
+
+    def expand(self, columns):
+        """Encoded columns of original columns (all of a categorical's)."""
+        if len(columns) == 0:
+            return np.empty(0, dtype=int)
+        return np.concatenate([self.expansion[c] for c in columns]).astype(int)
+
+
+class Covariates(NamedTuple):
+    """A fit's covariates: the float matrix (categoricals dummy-coded), its
+    column names (None for an array X), the gate's and experts' columns of
+    that matrix, and the encoder (None when nothing is categorical)."""
+
+    matrix: np.ndarray
+    names: np.ndarray
+    gating_columns: np.ndarray
+    expert_columns: np.ndarray
+    encoder: object
+
+
+def training_covariates(X, n_rows, gating_features, expert_features):
+    """Validate and encode a fit's covariates; select the gate's and the
+    experts' columns (a categorical column selects all its dummies)."""
+    if X is None:
+        if gating_features is not None or expert_features is not None:
+            raise ValueError(
+                "X is None but gating_features/expert_features select "
+                "columns; pass X, or set both to None."
+            )
+        empty = np.empty(0, dtype=int)
+        return Covariates(np.empty((n_rows, 0)), None, empty, empty, None)
+    names = getattr(X, "columns", None)
+    names = np.asarray(names, dtype=object) if names is not None else None
+    encoder = None
+    if names is not None and any(_is_categorical(X[c]) for c in X.columns):
+        encoder = CovariateEncoder(X)
+        matrix = encoder.transform(X)
+        if len(matrix) < 2:
+            raise ValueError(f"Found array with {len(matrix)} sample(s); need 2.")
+    else:
+        matrix = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
+    n_features = len(names) if names is not None else matrix.shape[1]
+    columns = [
+        select_columns(selection, label, n_features, names)
+        for selection, label in (
+            (gating_features, "gating_features"), (expert_features, "expert_features")
+        )
+    ]  # fmt: skip
+    if encoder is not None:
+        columns = [encoder.expand(c) for c in columns]
+        names = np.asarray(encoder.names, dtype=object)
+    return Covariates(matrix, names, *columns, encoder)
+
+
 def training_design(X, y, time, gating_features, expert_features):
     """The validated design of a fit.
 
@@ -200,32 +336,22 @@ def training_design(X, y, time, gating_features, expert_features):
         Its ``data`` hold the covariates on the fitting scale, X's columns
         divided by ``column_scales``.
     """
-    if X is None:
-        if gating_features is not None or expert_features is not None:
-            raise ValueError(
-                "X is None but gating_features/expert_features select "
-                "columns; pass X, or set both to None."
-            )
-        X, names = np.empty((len(y), 0)), None
-    else:
-        names = getattr(X, "columns", None)
-        names = np.asarray(names, dtype=object) if names is not None else None
-        X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
+    covariates = training_covariates(X, len(y), gating_features, expert_features)
+    X, names = covariates.matrix, covariates.names
+    gating_columns, expert_columns = (
+        covariates.gating_columns,
+        covariates.expert_columns,
+    )
     Y, mask, T, scalar = validate_outcomes(y, time, len(X), "arange")
-    gating_columns = select_columns(
-        gating_features, "gating_features", X.shape[1], names
-    )
-    expert_columns = select_columns(
-        expert_features, "expert_features", X.shape[1], names
-    )
     scales = column_scales(X)
     scaled = X / scales
     data = TrajectoryData(
         Y, mask, T, scaled[:, expert_columns], gating_design(scaled, gating_columns)
     )
     return TrainingDesign(
-        data, scalar, names, X.mean(axis=0), gating_columns, expert_columns, scales
-    )
+        data, scalar, names, X.mean(axis=0), gating_columns, expert_columns, scales,
+        covariates.encoder,
+    )  # fmt: skip
 
 
 class GLMDesign(NamedTuple):
@@ -251,6 +377,7 @@ class GLMDesign(NamedTuple):
     expert_columns: np.ndarray
     column_scales: np.ndarray
     subjects: np.ndarray
+    encoder: object
 
 
 def check_row_vector(values, name, n_rows, default):
@@ -381,22 +508,13 @@ def glm_training_design(X, y, *, family, gating_features, expert_features,
     -------
     GLMDesign
     """
-    if X is None:
-        if gating_features is not None or expert_features is not None:
-            raise ValueError(
-                "X is None but gating_features/expert_features select "
-                "columns; pass X, or set both to None."
-            )
-        X, names = np.empty((np.shape(y)[0], 0)), None
-    else:
-        names = getattr(X, "columns", None)
-        names = np.asarray(names, dtype=object) if names is not None else None
-        X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=2)
-    gating_columns = select_columns(
-        gating_features, "gating_features", X.shape[1], names
+    covariates = training_covariates(
+        X, np.shape(y)[0], gating_features, expert_features
     )
-    expert_columns = select_columns(
-        expert_features, "expert_features", X.shape[1], names
+    X, names = covariates.matrix, covariates.names
+    gating_columns, expert_columns = (
+        covariates.gating_columns,
+        covariates.expert_columns,
     )
     scales = column_scales(X)
     data, subjects = glm_rows(
@@ -410,5 +528,6 @@ def glm_training_design(X, y, *, family, gating_features, expert_features,
         weight, dtype=np.float64
     ))  # fmt: skip
     return GLMDesign(
-        data, names, means, gating_columns, expert_columns, scales, subjects
-    )
+        data, names, means, gating_columns, expert_columns, scales, subjects,
+        covariates.encoder,
+    )  # fmt: skip

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import check_backend_name
 from .._core import aic, bic, kmeans_labels, relative_entropy, sabic
@@ -34,6 +34,7 @@ from ._design import (
 )
 from ._em import run_em
 from ._families import get_family
+from ._formula import MixtureFormula
 from ._glm import (
     CoefficientMap,
     GLMLayout,
@@ -105,8 +106,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     Covariates enter twice: *gating* covariates predict latent class
     membership (multinomial logit, class 1 the reference) and *expert*
     covariates explain differences within a class (Liu & Perera, Psychological
-    Methods 2023). With a 1-D ``y`` each class is a linear regression of ``y``
-    on the expert covariates (as in R's flexmix with a concomitant model).
+    Methods 2023). With a 1-D ``y`` each class is a regression of ``y`` on the
+    expert covariates (as in R's flexmix with a concomitant model): linear,
+    or a generalised linear model of the chosen ``family`` (Poisson,
+    binomial, negative binomial, gamma), with offsets, frequency weights and
+    grouped subjects whose rows share a class (flexmix's ``y ~ x | id``).
     With a 2-D ``y`` of shape (n_subjects, n_waves) each class is a growth
     model: ``y_i = Lambda(t_i; phi_k) eta_i + eps_i``, growth factors
     ``eta_i = alpha_k + B_k x_i + zeta_i``, ``zeta_i ~ N(0, Psi_k)``,
@@ -125,6 +129,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     ----------
     n_components : int, default=2
         Number of latent classes.
+    family : str or ExpertFamily, default='gaussian'
+        Distribution of a 1-D outcome within a class: 'gaussian' (identity
+        link), 'poisson' (log), 'binomial' (logit; successes out of
+        ``trials``), 'negative_binomial' (log; class-specific size
+        ``theta``, ``Var = mu + mu^2 / theta``), 'gamma' (log;
+        class-specific shape ``nu``, ``Var = mu^2 / nu``), or an
+        :class:`~skmix.experts.ExpertFamily`. Trajectories (2-D ``y``) are
+        Gaussian.
     curve : str or GrowthCurve, default='linear'
         Growth curve of 2-D outcomes: 'linear', 'quadratic', 'exponential',
         'jenss_bayley', 'bilinear_spline' (class-specific knot) or a
@@ -152,12 +164,24 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     gating_features, expert_features : 'all', None or list, default='all'
         Columns of ``X`` used by the gate and by the experts: all, none, or a
         list of column indices, or of names when ``X`` is a DataFrame.
+        Categorical DataFrame columns (``category``, ``object``, ``string``,
+        ``bool``) are dummy-coded as R does (treatment coding, the first
+        level the baseline; terms named column + level, e.g.
+        ``TreatmentYes``), and selecting one selects all its dummies.
+    shared_expert_features : None or list, default=None
+        Expert columns (names or indices, and 'intercept') whose
+        coefficient is one for all classes (flexmix's
+        ``FLXMRglmfix(fixed = ~ x)``); reported once, as class 'all'. For
+        1-D ``y``.
     init_params : {'emEM', 'kmeans', 'random'}, default='emEM'
         Starts. 'kmeans': k-means partitions of per-subject least-squares
         growth factors (and expert covariates). 'random': random partitions
         and random curve parameters. 'emEM': ``n_init`` random starts run for
         ``short_run_iter`` EM iterations; the best ``n_final`` continue to
-        convergence (Biernacki, Celeux & Govaert 2003).
+        convergence (Biernacki, Celeux & Govaert 2003). With GLM experts the
+        partitions are of the subjects' link-scale outcomes and covariates,
+        emEM's short runs alternate k-means and random partitions, and its
+        first k-means start always continues to convergence.
     n_init : int, default=10
         Number of starts.
     short_run_iter : int, default=20
@@ -181,12 +205,21 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    params_ : ExpertParams
-        alpha (K, q), B (K, q, p_e), psi (K, q, q), theta (K,) (or
+    params_ : ExpertParams or GLMParams
+        GLM experts (any ``family`` other than 'gaussian', or 1-D ``y``
+        fitted with offset, trials, groups, sample_weight or
+        shared_expert_features): :class:`~skmix.experts.GLMParams` with
+        coef (K, 1 + p_e) (intercept first), dispersion (K,) (NaN for
+        Poisson and binomial) and beta (K, 1 + p_g). Otherwise alpha (K, q),
+        B (K, q, p_e), psi (K, q, q), theta (K,) (or
         (K, n_waves) for the per-wave ``residual_variance`` options, rows
         equal for 'occasion'), phi (K, m), beta (K, 1 + p_g) of the best
         start; classes ordered by decreasing
         share, class 1 (index 0) the gating reference.
+    family_ : str
+    subjects_ : ndarray or None
+        The distinct ``groups`` ids (subject ``g`` of ``posterior_`` is
+        ``subjects_[g]``); None when every row is a subject.
     curve_ : GrowthCurve
     random_effects_, residual_variance_ : str
         The structures fitted (1-D ``y``: 'none', and 'class' or 'shared').
@@ -194,7 +227,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Mean posterior class probabilities.
     log_likelihood_, aic_, bic_, sabic_ : float
         Log-likelihood and information criteria (sample-size-adjusted BIC
-        uses ``n* = (n + 2) / 24``).
+        uses ``n* = (n + 2) / 24``). ``n`` counts subjects, except for GLM
+        experts, where it counts (weighted) rows as flexmix's BIC does, also
+        with grouped subjects.
     entropy_ : float
         Relative entropy of the classification, in [0, 1] (1 = crisp).
     n_parameters_ : int
@@ -209,9 +244,13 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     converged_, n_iter_ : bool, int
     backend_ : str
         Always 'numpy'.
-    covariate_means_ : ndarray of shape (n_features,)
+    covariate_means_ : ndarray of shape (n_covariates,)
         Training means of the covariates (the default profile of
-        :meth:`class_trajectories`).
+        :meth:`class_trajectories`), after dummy coding.
+    covariate_names_ : ndarray of str or None
+        Names of the covariates after dummy coding (None for an array X).
+    encoder_ : CovariateEncoder or None
+        The dummy coding of X's categorical columns (None: none).
     growth_factors_ : ndarray of shape (n_subjects, q)
         Empirical-Bayes growth factors of the training subjects.
     posterior_ : ndarray of shape (n_subjects, n_components)
@@ -307,7 +346,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         if X is None:
             X = np.empty((len(y), 0))
         else:
-            X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+            X = self._covariates(X)
         Y, mask, T, scalar = validate_outcomes(y, time, len(X), self.time_)
         if scalar != self.scalar_outcome_:
             raise ValueError(
@@ -320,6 +359,56 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         )  # fmt: skip
 
     # -------------------------------------------------------------------- fit
+    @classmethod
+    def from_formula(cls, formula, data, *, gating=None, offset=None,
+                     sample_weight=None, **params):  # fmt: skip
+        """Fit from R-style formulas over a DataFrame, as flexmix reads.
+
+        ``MixtureOfExpertsRegressor.from_formula("Seizures ~ Treatment *
+        log(Day / 27)", seizure, offset="log(Hours)", family="poisson")`` is
+        flexmix's ``flexmix(Seizures ~ Treatment * log(Day/27), data =
+        seizure, k = 2, model = FLXMRglm(family = "poisson", offset =
+        log(seizure$Hours)))``. The design comes from formulaic (needs
+        ``pip install 'skmix[formula]'``): R's treatment coding with the
+        first level as baseline, terms named as R does (``TreatmentYes``,
+        ``TreatmentYes:log(Day / 27)``), interactions and transforms.
+
+        Parameters
+        ----------
+        formula : str
+            ``"y ~ terms"``; ``"y ~ terms | id"`` makes rows with one ``id``
+            share a class (flexmix's grouping); a binomial response may be
+            ``"cbind(successes, failures) ~ terms"``.
+        data : DataFrame
+        gating : str, optional
+            ``"~ terms"`` of the gate; default: class shares only.
+        offset : str, optional
+            An expression over ``data``'s columns, e.g. ``"log(Hours)"``.
+        sample_weight : array-like of shape (n_rows,), optional
+        **params
+            Constructor parameters (``n_components``, ``family``, ...).
+
+        Returns
+        -------
+        model : MixtureOfExpertsRegressor
+            Fitted; ``model.formula_.design(new_data, response=False)`` codes
+            new data the same way (its ``X`` and ``fit_params`` feed
+            :meth:`predict`).
+        """
+        for name in ("expert_features", "gating_features"):
+            if name in params:
+                raise ValueError(f"{name} comes from the formulas in from_formula.")
+        specification = MixtureFormula(formula, gating, offset)
+        design = specification.design(data)
+        model = cls(
+            expert_features=design.expert_features,
+            gating_features=design.gating_features,
+            **params,
+        )
+        model.fit(design.X, design.y, sample_weight=sample_weight, **design.fit_params)
+        model.formula_ = specification
+        return model
+
     def fit(self, X, y, time=None, *, offset=None, trials=None, groups=None,
             sample_weight=None):  # fmt: skip
         """Fit the mixture by EM from several starts.
@@ -436,6 +525,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         # Everything that can fail has run: store the fitted state.
         self.family_ = "gaussian"
         self.subjects_ = None
+        self.encoder_ = design.encoder
+        self.covariate_names_ = design.feature_names
         self.scalar_outcome_ = scalar
         self.curve_ = curve
         self.random_effects_ = random_effects
@@ -520,6 +611,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
 
         self.family_ = family.name
         self.subjects_ = design.subjects
+        self.encoder_ = design.encoder
+        self.covariate_names_ = design.feature_names
         self.scalar_outcome_ = True
         self.curve_ = Intercept()
         self.random_effects_ = "none"
@@ -611,7 +704,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         if X is None:
             X = np.empty((len(np.asarray(y)), 0))
         else:
-            X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+            X = self._covariates(X)
         if y is None:
             y = np.zeros(len(X))
         return glm_rows(
@@ -770,7 +863,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             check_is_fitted(self)
             if X is None:
                 raise ValueError("Pass X (or y) to know the number of subjects.")
-            X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
+            X = self._covariates(X)
             Z = gating_design(X, self.gating_columns_)
             return np.exp(gating_log_proba(Z, self.params_.beta))
         data = self._data_for(X, y, time)
@@ -1060,6 +1153,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.weights_ = self.weights_[order]
         return self
 
+    def _covariates(self, X):
+        """New covariates as the float matrix the fit saw (categorical
+        columns dummy-coded with the training levels)."""
+        if self.encoder_ is None:
+            return np.asarray(check_fitted_input(self, X), dtype=np.float64)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        return self.encoder_.transform(X)
+
     def _glm_experts(self):
         check_is_fitted(self)
         return isinstance(self.params_, GLMParams)
@@ -1116,13 +1217,9 @@ def _parameter_layout(curve, n_components, random_effects, design,
                       residual_variance="class"):  # fmt: skip
     """The free parameters' layout, named after X's columns (and the waves
     after their common times, else their indices)."""
-    names = design.feature_names
-    labels = [str(c) for c in names] if names is not None else None
 
     def named(columns):
-        if labels is None:
-            return [f"x{c}" for c in columns]
-        return [labels[c] for c in columns]
+        return _column_labels(design.feature_names, columns)
 
     data = design.data
     times = _common_time(data.T, data.mask)
