@@ -192,36 +192,56 @@ class NegativeBinomial(_LogLink):
             + (mu - y) / (theta + mu)
         )  # fmt: skip
 
-    def _dispersion_curvature(self, y, eta, theta, trials):
-        mu = self.mean(eta, trials)
-        return (
-            polygamma(1, y + theta) - polygamma(1, theta) + 1 / theta
-            - 2 / (theta + mu) + (y + theta) / (theta + mu) ** 2
-        )  # fmt: skip
-
     def update_dispersion(self, y, eta, weights, theta, trials):
         """Newton steps on ``log theta`` (MASS's ``theta.ml``), halved until
-        the weighted log-likelihood does not decrease."""
+        the weighted log-likelihood does not decrease.
 
-        def objective(value):
-            return float(weights @ self.log_density(y, eta, value, trials))
+        The terms in ``y + theta`` (log-gamma and its derivatives, the slow
+        part) are summed over the distinct counts, which are few.
+        """
+        counts, index = np.unique(y, return_inverse=True)
+        count_weights = np.bincount(index.ravel(), weights, len(counts))
+        total = weights.sum()
+        mu = self.mean(eta, trials)
+
+        def derivatives(value, order):
+            """The log-likelihood's theta-dependent part and, for order 1 and
+            2, its derivatives in theta."""
+            shifted = value + mu
+            if order == 0:
+                return (
+                    count_weights @ gammaln(counts + value) - total * gammaln(value)
+                    + total * value * np.log(value)
+                    - weights @ ((value + y) * np.log(shifted))
+                )  # fmt: skip
+            ratio = (value + y) / shifted
+            gradient = (
+                count_weights @ digamma(counts + value) - total * digamma(value)
+                + total * (np.log(value) + 1) - weights @ (np.log(shifted) + ratio)
+            )  # fmt: skip
+            curvature = (
+                count_weights @ polygamma(1, counts + value)
+                - total * polygamma(1, value) + total / value
+                - weights @ ((2 - ratio) / shifted)
+            )  # fmt: skip
+            return gradient, curvature
 
         low, high = self.theta_bounds
         log_theta = np.log(np.clip(theta, low, high))
-        current = objective(np.exp(log_theta))
+        current = derivatives(np.exp(log_theta), 0)
         for _ in range(50):
             value = np.exp(log_theta)
-            gradient = value * float(
-                weights @ self.dispersion_score(y, eta, value, trials)
-            )
-            curvature = gradient + value**2 * float(
-                weights @ self._dispersion_curvature(y, eta, value, trials)
+            gradient, curvature = derivatives(value, 1)
+            # In log theta: g' = theta l', g'' = theta l' + theta^2 l''.
+            gradient, curvature = (
+                value * gradient,
+                value * gradient + value**2 * curvature,
             )
             step = -gradient / curvature if curvature < 0 else np.sign(gradient)
             step = float(np.clip(step, -3.0, 3.0))
             for _ in range(30):
                 trial = float(np.clip(log_theta + step, np.log(low), np.log(high)))
-                trial_value = objective(np.exp(trial))
+                trial_value = derivatives(np.exp(trial), 0)
                 if trial_value >= current:
                     break
                 step /= 2
