@@ -59,16 +59,23 @@ def icl(log_likelihood, n_parameters, n_samples, responsibilities,
     )
 
 
-def classification_entropy(responsibilities):
-    """``-sum_ik tau_ik log tau_ik`` (0 for a crisp classification)."""
-    return float(-xlogy(responsibilities, responsibilities).sum())
+def classification_entropy(responsibilities, sample_weight=None):
+    """``-sum_ik tau_ik log tau_ik`` (0 for a crisp classification); rows
+    count ``sample_weight`` times if given."""
+    per_row = -xlogy(responsibilities, responsibilities).sum(axis=1)
+    if sample_weight is None:
+        return float(per_row.sum())
+    return float(np.asarray(sample_weight) @ per_row)
 
 
-def relative_entropy(responsibilities):
-    """Mplus' entropy, ``1 - E / (n log K)`` in [0, 1] (1 = crisp; 1 when K = 1)."""
+def relative_entropy(responsibilities, sample_weight=None):
+    """Mplus' entropy, ``1 - E / (n log K)`` in [0, 1] (1 = crisp; 1 when K = 1);
+    ``n`` the sum of ``sample_weight`` if given."""
     n_samples, n_components = np.shape(responsibilities)
     if n_components == 1:
         return 1.0
-    return 1.0 - classification_entropy(responsibilities) / (
+    if sample_weight is not None:
+        n_samples = float(np.sum(sample_weight))
+    return 1.0 - classification_entropy(responsibilities, sample_weight) / (
         n_samples * math.log(n_components)
     )

@@ -543,17 +543,23 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         )
         self.n_iter_ = n_iter
         self.converged_ = converged
-        n, k, ll = len(data.Y), len(layout), float(log_norm.sum())
         self.params_ = scaling.to_original(params)
         self.posterior_ = resp
         self.weights_ = resp.mean(axis=0)
+        self.entropy_ = relative_entropy(resp)
+        self.growth_factors_ = growth_factors
+        return self._store_fit(X, layout, data, scaling, float(log_norm.sum()),
+                               len(data.Y))  # fmt: skip
+
+    def _store_fit(self, X, layout, data, scaling, log_likelihood, n_samples):
+        """The fitted attributes every route shares: criteria, the layout,
+        the lazy standard errors and X's features."""
+        k, ll = len(layout), log_likelihood
         self.log_likelihood_ = ll
         self.n_parameters_ = k
         self.aic_ = aic(ll, k)
-        self.bic_ = bic(ll, k, n)
-        self.sabic_ = sabic(ll, k, n)
-        self.entropy_ = relative_entropy(resp)
-        self.growth_factors_ = growth_factors
+        self.bic_ = bic(ll, k, n_samples)
+        self.sabic_ = sabic(ll, k, n_samples)
         self.parameter_names_ = layout.names
         self._layout_ = layout
         # Standard errors are computed on first use (about a sixth of a fit).
@@ -630,31 +636,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         )  # fmt: skip
         self.n_iter_ = fit.n_iter
         self.converged_ = fit.converged
-        # flexmix's criteria count rows (weighted), also with grouped subjects.
-        n = float(data.subject_weights[data.subject].sum())
-        k, ll = len(layout), fit.log_likelihood
         self.params_ = scaling.to_original(fit.params)
         self.posterior_ = fit.resp
         self.weights_ = counts / counts.sum()
-        self.log_likelihood_ = ll
-        self.n_parameters_ = k
-        self.aic_ = aic(ll, k)
-        self.bic_ = bic(ll, k, n)
-        self.sabic_ = sabic(ll, k, n)
-        self.entropy_ = relative_entropy(np.repeat(
-            fit.resp, data.subject_weights.astype(int), axis=0
-        ) if np.all(data.subject_weights == np.round(data.subject_weights))
-            else fit.resp)  # fmt: skip
+        self.entropy_ = relative_entropy(fit.resp, data.subject_weights)
         self.growth_factors_ = None
-        self.parameter_names_ = layout.names
-        self._layout_ = layout
-        self._inference = _LazyInference(layout, data, scaling)
-        if X is not None:
-            record_input_features(self, X)
-        else:
-            for name in ("n_features_in_", "feature_names_in_"):
-                self.__dict__.pop(name, None)
-        return self
+        # flexmix's criteria count rows (weighted), also with grouped subjects.
+        n_rows = float(data.subject_weights[data.subject].sum())
+        return self._store_fit(X, layout, data, scaling, fit.log_likelihood, n_rows)
 
     def _shared_columns(self, design, expert_names):
         """Which of the experts' columns (intercept first) share one

@@ -333,6 +333,7 @@ def test_frequency_weights_equal_repeated_rows():
     repeated = MixtureOfExpertsRegressor(2, **settings).fit(X[rows], y[rows])
     assert weighted.log_likelihood_ == pytest.approx(repeated.log_likelihood_, rel=1e-9)
     assert weighted.bic_ == pytest.approx(repeated.bic_, rel=1e-9)
+    assert weighted.entropy_ == pytest.approx(repeated.entropy_, rel=1e-6)
     np.testing.assert_allclose(weighted.params_.coef, repeated.params_.coef, rtol=1e-5)
     for robust in (False, True):
         np.testing.assert_allclose(
