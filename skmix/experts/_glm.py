@@ -96,36 +96,67 @@ class CoefficientMap:
     """Where each class's coefficient lives in the free coefficient vector.
 
     ``index[k, j]`` is the position of class ``k``'s coefficient of column
-    ``j``; a shared column has one position for all classes (flexmix's
-    ``FLXMRglmfix(fixed = ~ x)``). Class-specific coefficients come class by
-    class, then the shared ones.
+    ``j``, or -1 where it is fixed at zero; a shared column has one position
+    for all classes (flexmix's ``FLXMRglmfix(fixed = ~ x)``). Class-specific
+    coefficients come class by class, then the shared ones.
+
+    Parameters
+    ----------
+    n_classes, n_columns : int
+    shared : array-like of bool of shape (n_columns,)
+    zero : array-like of bool of shape (n_classes, n_columns), optional
+        Coefficients fixed at zero (flexmix's ``nested`` models: a class
+        without some covariates).
     """
 
-    def __init__(self, n_classes, n_columns, shared):
+    def __init__(self, n_classes, n_columns, shared, zero=None):
         shared = np.zeros(n_columns, dtype=bool) | np.asarray(shared, dtype=bool)
-        varying = np.flatnonzero(~shared)
-        index = np.empty((n_classes, n_columns), dtype=int)
+        zero = np.zeros((n_classes, n_columns), dtype=bool) | (
+            False if zero is None else np.asarray(zero, dtype=bool)
+        )
+        index = np.full((n_classes, n_columns), -1)
+        at = 0
         for k in range(n_classes):
-            index[k, varying] = k * len(varying) + np.arange(len(varying))
-        index[:, shared] = n_classes * len(varying) + np.arange(shared.sum())
+            free = np.flatnonzero(~shared & ~zero[k])
+            index[k, free] = at + np.arange(len(free))
+            at += len(free)
+        index[:, shared] = at + np.arange(shared.sum())
         self.index = index
         self.shared = shared
-        self.size = n_classes * len(varying) + int(shared.sum())
+        self.zero = zero & ~shared
+        self.size = at + int(shared.sum())
+
+    @property
+    def constrained(self):
+        """Whether some coefficients are fixed at zero (classes then differ,
+        so they are not relabelled by size)."""
+        return bool(self.zero.any())
 
     def pack(self, coef):
         vector = np.empty(self.size)
-        vector[self.index] = coef  # shared entries are equal across classes
+        free = self.index >= 0
+        vector[self.index[free]] = coef[free]  # shared entries are equal
         return vector
 
     def unpack(self, vector):
-        return vector[self.index]
+        return np.where(self.index >= 0, vector[np.maximum(self.index, 0)], 0.0)
 
     def collect(self, per_class):
         """Sum per-class gradients (K, ..., n_columns) into the free vector."""
         total = np.zeros(per_class.shape[1:-1] + (self.size,))
         for k in range(self.index.shape[0]):
-            np.add.at(total, (..., self.index[k]), per_class[k])
+            free = self.index[k] >= 0
+            np.add.at(total, (..., self.index[k][free]), per_class[k][..., free])
         return total
+
+    def names(self, terms):
+        """(class, term) of every free coefficient, in vector order."""
+        names = [None] * self.size
+        for k in range(self.index.shape[0]):
+            for j, position in enumerate(self.index[k]):
+                if position >= 0:
+                    names[position] = ("all" if self.shared[j] else k + 1, terms[j])
+        return names
 
 
 def expected_log_likelihood(family, data, coef, dispersion, row_weights):
@@ -164,8 +195,9 @@ def m_step_coefficients(family, data, params, row_weights, coefficient_map,
             weight = family.fisher_weight(eta[:, k], dispersion[k], data.trials)
             gradients.append(data.X.T @ (row_weights[:, k] * score))
             gram = (data.X * (row_weights[:, k] * weight)[:, None]).T @ data.X
-            where = coefficient_map.index[k]
-            blocks[np.ix_(where, where)] += gram
+            free = coefficient_map.index[k] >= 0
+            where = coefficient_map.index[k][free]
+            blocks[np.ix_(where, where)] += gram[np.ix_(free, free)]
         gradient = coefficient_map.collect(np.stack(gradients))
         scale = max(np.abs(np.diag(blocks)).max(), np.finfo(float).tiny)
         step = np.linalg.solve(blocks + 1e-12 * scale * np.eye(size), gradient)
@@ -272,13 +304,10 @@ class GLMLayout:
         self.n_classes = n_classes
         self.coefficient_map = coefficient_map
         self.n_gating = len(gating_names) + 1
-        terms = ["intercept", *expert_names]
-        varying = np.flatnonzero(~coefficient_map.shared)
-        rows = []
-        for k in range(n_classes):
-            rows += [(k + 1, "expert", terms[j]) for j in varying]
-        rows += [("all", "expert", terms[j])
-                 for j in np.flatnonzero(coefficient_map.shared)]  # fmt: skip
+        rows = [
+            (c, "expert", term)
+            for c, term in coefficient_map.names(["intercept", *expert_names])
+        ]
         if family.has_dispersion:
             rows += [(k + 1, "dispersion", family.dispersion_name)
                      for k in range(n_classes)]  # fmt: skip
@@ -484,7 +513,8 @@ class GLMFit(NamedTuple):
 
 def fit_glm_experts(family, data, coefficient_map, n_components, rng, **starts):
     """Fit from several starts (``starts``: :func:`run_starts`'s settings);
-    classes ordered by decreasing (weighted) share, the gate re-referenced.
+    classes ordered by decreasing (weighted) share, the gate re-referenced
+    (unless coefficients fixed at zero make the classes differ).
 
     Raises
     ------
@@ -500,10 +530,11 @@ def fit_glm_experts(family, data, coefficient_map, n_components, rng, **starts):
             "of covariates."
         )
     params, _, n_iter, converged = max(runs, key=lambda run: run[1])
-    _, resp, _ = e_step(family, data, params)
-    shares = data.subject_weights @ resp
-    params = permute(params, np.argsort(-shares, kind="stable"))
     _, resp, log_norm = e_step(family, data, params)
+    if not coefficient_map.constrained:
+        shares = data.subject_weights @ resp
+        params = permute(params, np.argsort(-shares, kind="stable"))
+        _, resp, log_norm = e_step(family, data, params)
     return GLMFit(
         params, resp, float(data.subject_weights @ log_norm),
         np.sort([run[1] for run in runs])[::-1], n_iter, converged,

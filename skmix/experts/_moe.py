@@ -173,6 +173,13 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         coefficient is one for all classes (flexmix's
         ``FLXMRglmfix(fixed = ~ x)``); reported once, as class 'all'. For
         1-D ``y``.
+    class_expert_features : None or list of lists, default=None
+        Per class, the expert columns it uses (names or indices); the
+        others' coefficients are fixed at zero in that class (flexmix's
+        ``nested`` models), every class keeps its intercept. The classes
+        then keep this order (they are not relabelled by size), and
+        :meth:`reorder_classes` only swaps classes of one pattern. For 1-D
+        ``y``.
     init_params : {'emEM', 'kmeans', 'random'}, default='emEM'
         Starts. 'kmeans': k-means partitions of per-subject least-squares
         growth factors (and expert covariates). 'random': random partitions
@@ -285,6 +292,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         gating_features="all",
         expert_features="all",
         shared_expert_features=None,
+        class_expert_features=None,
         init_params="emEM",
         n_init=10,
         short_run_iter=20,
@@ -303,6 +311,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.gating_features = gating_features
         self.expert_features = expert_features
         self.shared_expert_features = shared_expert_features
+        self.class_expert_features = class_expert_features
         self.init_params = init_params
         self.n_init = n_init
         self.short_run_iter = short_run_iter
@@ -458,6 +467,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         if (
             family.name != "gaussian"
             or self.shared_expert_features is not None
+            or self.class_expert_features is not None
             or any(value is not None for value in rows.values())
         ):
             if time is not None:
@@ -582,8 +592,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         expert_names = _column_labels(design.feature_names, design.expert_columns)
         gating_names = _column_labels(design.feature_names, design.gating_columns)
         coefficient_map = CoefficientMap(
-            K, data.X.shape[1], self._shared_columns(design, expert_names)
-        )
+            K, data.X.shape[1], self._shared_columns(design),
+            self._zero_coefficients(design),
+        )  # fmt: skip
         self._check_glm_design(data, coefficient_map)
         fit = fit_glm_experts(
             family, data, coefficient_map, K, check_random_state(self.random_state),
@@ -645,29 +656,60 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         n_rows = float(data.subject_weights[data.subject].sum())
         return self._store_fit(X, layout, data, scaling, fit.log_likelihood, n_rows)
 
-    def _shared_columns(self, design, expert_names):
-        """Which of the experts' columns (intercept first) share one
-        coefficient across the classes."""
-        shared = np.zeros(len(design.expert_columns) + 1, dtype=bool)
-        selection = self.shared_expert_features
-        if selection is None:
-            return shared
+    def _expert_terms(self, selection, name, design):
+        """Which of the experts' columns (intercept first) a selection of
+        X's columns (or 'intercept') picks."""
+        picked = np.zeros(len(design.expert_columns) + 1, dtype=bool)
         selection = list(selection)
         if "intercept" in selection:
-            shared[0] = True
+            picked[0] = True
             selection.remove("intercept")
-        n_features = len(design.column_scales)
-        for column in select_columns(
-            selection, "shared_expert_features", n_features, design.feature_names
-        ):
+        encoder = design.encoder
+        if encoder is None:
+            columns = select_columns(
+                selection, name, len(design.column_scales), design.feature_names
+            )
+        else:  # select X's columns, then take their dummies
+            original = np.asarray(encoder.columns, dtype=object)
+            columns = encoder.expand(
+                select_columns(selection, name, len(original), original)
+            )
+        for column in columns:
             where = np.flatnonzero(design.expert_columns == column)
             if not len(where):
                 raise ValueError(
-                    f"shared_expert_features: column {column} is not an expert "
-                    "column (see expert_features)."
+                    f"{name}: column {column} is not an expert column (see "
+                    "expert_features)."
                 )
-            shared[1 + where[0]] = True
-        return shared
+            picked[1 + where[0]] = True
+        return picked
+
+    def _shared_columns(self, design):
+        """Which expert columns share one coefficient across the classes."""
+        if self.shared_expert_features is None:
+            return np.zeros(len(design.expert_columns) + 1, dtype=bool)
+        return self._expert_terms(
+            self.shared_expert_features, "shared_expert_features", design
+        )
+
+    def _zero_coefficients(self, design):
+        """(n_components, 1 + p_e) mask of coefficients fixed at zero: the
+        expert columns a class of ``class_expert_features`` does not list
+        (its intercept always stays)."""
+        if self.class_expert_features is None:
+            return None
+        per_class = list(self.class_expert_features)
+        if len(per_class) != self.n_components:
+            raise ValueError(
+                "class_expert_features needs one selection per class: "
+                f"{len(per_class)} given for n_components={self.n_components}."
+            )
+        used = np.stack([
+            self._expert_terms(columns, "class_expert_features", design)
+            for columns in per_class
+        ])  # fmt: skip
+        used[:, 0] = True
+        return ~used
 
     def _check_glm_design(self, data, coefficient_map):
         """Clear errors for too few subjects and singular covariates."""
@@ -1123,6 +1165,12 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 f"got {order.tolist()}."
             )
         layout = self._layout_
+        zero = getattr(getattr(layout, "coefficient_map", None), "zero", None)
+        if zero is not None and not np.array_equal(zero[order], zero):
+            raise ValueError(
+                "These classes fix different coefficients at zero "
+                "(class_expert_features): they cannot be relabelled so."
+            )
 
         permute = glm_permute if self._glm_experts() else _permute
 

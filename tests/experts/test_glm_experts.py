@@ -386,6 +386,44 @@ def test_shared_coefficients_are_the_constrained_maximum():
     assert design.shape[1] == 3
 
 
+def test_coefficients_fixed_at_zero_in_a_class_are_the_constrained_maximum():
+    rng = np.random.default_rng(7)
+    n = 600
+    X = rng.uniform(0, 2, (n, 1))
+    labels = rng.uniform(size=n) < 0.4
+    y = rng.poisson(np.exp(np.where(labels, 0.5 + 0.8 * X[:, 0], 2.0)))
+    settings = {"family": "poisson", "gating_features": None, "random_state": 0}
+    free = MixtureOfExpertsRegressor(2, **settings).fit(X, y)
+    nested = MixtureOfExpertsRegressor(
+        2, class_expert_features=[[0], []], **settings
+    ).fit(X, y)
+    assert nested.params_.coef[1, 1] == 0.0
+    assert nested.n_parameters_ == free.n_parameters_ - 1
+    assert [name for name in nested.parameter_names_ if name[1] == "expert"] == [
+        (1, "expert", "intercept"), (1, "expert", "x0"), (2, "expert", "intercept")
+    ]  # fmt: skip
+    assert free.log_likelihood_ >= nested.log_likelihood_ - 1e-8
+
+    def negative_log_likelihood(v):
+        a0, b0, a1, gate = v
+        share = 1 / (1 + np.exp(-gate))
+        return -np.logaddexp(
+            np.log1p(-share) + stats.poisson.logpmf(y, np.exp(a0 + b0 * X[:, 0])),
+            np.log(share) + stats.poisson.logpmf(y, np.exp(a1)),
+        ).sum()
+
+    coef = nested.params_.coef
+    start = np.r_[coef[0, :2], coef[1, 0], nested.params_.beta[1, 0]] + 0.05
+    best = optimize.minimize(negative_log_likelihood, start, method="BFGS",
+                             options={"gtol": 1e-8})  # fmt: skip
+    assert nested.log_likelihood_ == pytest.approx(-best.fun, abs=1e-6)
+    assert len(nested.parameter_table()) == nested.n_parameters_
+    with pytest.raises(ValueError, match="cannot be relabelled"):
+        nested.reorder_classes([1, 0])
+    with pytest.raises(ValueError, match="one selection per class"):
+        MixtureOfExpertsRegressor(2, class_expert_features=[[0]], **settings).fit(X, y)
+
+
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     ("family", "y", "kwargs", "message"),
