@@ -10,7 +10,7 @@ from scipy.special import logsumexp
 from scipy.stats import ks_2samp
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import ClassifierTags, check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -265,6 +265,8 @@ class OpenSetGMMDetector(BaseEstimator):
         Fitting rows per class (sums of their weights with `sample_weight`).
     backend_ : str
         The backend the mixtures were fitted on.
+    n_iter_ : int
+        The most EM iterations of a class mixture's fit.
     n_features_in_ : int
 
     References
@@ -444,7 +446,7 @@ class OpenSetGMMDetector(BaseEstimator):
         best = max(range(len(rows)), key=lambda i: rows[i][2])
         return rows[best][:2], rows
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit one mixture per known class and set the novelty threshold.
 
         Parameters
@@ -452,8 +454,10 @@ class OpenSetGMMDetector(BaseEstimator):
         X : array-like or dask.array.Array of shape (n_samples, n_features)
             For a Dask array, settings are chosen on a stratified sample and
             the mixtures fitted by distributed EM (see :doc:`/distributed`).
-        y : array-like of shape (n_samples,)
-            Known classes; every training row is an inlier.
+        y : array-like of shape (n_samples,) or None
+            Known classes; every training row is an inlier. None: one known
+            class (labelled 0), as :class:`GaussianMixtureNoveltyDetector`
+            fits.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative frequency weights: a row of weight 3 counts as three
             copies of it, a row of weight 0 as absent (dropped before
@@ -486,6 +490,8 @@ class OpenSetGMMDetector(BaseEstimator):
         )
         if distributed and is_dask_array(y):
             y = y.compute()
+        if y is None:  # unlabelled rows: one known class
+            y = np.zeros(X_checked.shape[0], dtype=int)
         y = self._check_labels(y, X_checked.shape[0])
         weight = None
         if sample_weight is not None:
@@ -551,6 +557,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self.class_counts_ = counts
         self.class_priors_ = counts / counts.sum()
         self.backend_ = mixtures[0].backend_
+        self.n_iter_ = max(mixture.n_iter_ for mixture in mixtures)
         self._rebuild_scorer()
         self._reference_X = reference_X
         self.reference_weights_ = _rows_of(weight, reference_rows)
@@ -863,6 +870,11 @@ class OpenSetGMMDetector(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        # Classifier-typed, so scikit-learn's model selection stratifies its
+        # folds (KFold would hold out whole classes of a sorted y, and every
+        # held-out row would be "novel").
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
         return tags
 
 

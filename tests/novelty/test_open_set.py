@@ -207,7 +207,6 @@ def test_auto_selection_records_every_candidate():
 @pytest.mark.parametrize(
     "X, y, params, match",
     [
-        (np.ones((5, 2)), None, {}, "requires y"),
         (np.r_[np.zeros((4, 2)), np.ones((1, 2))], [0, 0, 0, 0, 1], {}, "at least 2"),
         (np.random.default_rng(0).random((8, 2)), [0] * 6 + [1] * 2,
          {"n_components": (3,), "contamination": 0.1}, "fewer than the smallest"),
