@@ -22,6 +22,7 @@ from ._families import (
 from ._glm import GLMParams
 from ._likelihood import ExpertParams
 from ._moe import MixtureOfExpertsRegressor
+from ._results import MixtureResults, WaldTestResult
 
 __all__ = [
     "EXPERT_FAMILIES",
@@ -38,7 +39,9 @@ __all__ = [
     "JennsBayley",
     "Linear",
     "MixtureOfExpertsRegressor",
+    "MixtureResults",
     "NegativeBinomial",
     "Poisson",
     "Quadratic",
+    "WaldTestResult",
 ]

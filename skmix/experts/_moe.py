@@ -64,6 +64,7 @@ from ._likelihood import (
     masked_loadings,
     posterior_factors,
 )
+from ._results import MixtureResults
 
 INIT_PARAMS = ("kmeans", "random", "emEM")
 # Replicated: another converged start within this of the best log-likelihood.
@@ -1065,6 +1066,23 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             lambda v: to_original_scale(layout, original, v), vector, covariance
         )
         return parameter_table(original.names, estimates, cov, level)
+
+    def results(self, *, robust=False):
+        """The fit as a statsmodels-style results object: ``params``,
+        ``bse``, ``pvalues``, ``conf_int(alpha)``, ``cov_params()``,
+        ``wald_test(...)`` and ``summary()``.
+
+        Parameters
+        ----------
+        robust : bool, default=False
+            Sandwich standard errors instead of the observed information.
+
+        Returns
+        -------
+        MixtureResults
+        """
+        check_is_fitted(self)
+        return MixtureResults(self, robust=robust)
 
     def odds_ratios(self, *, robust=False, level=None):
         """The gate's odds ratios: ``exp`` of its coefficients, with Wald

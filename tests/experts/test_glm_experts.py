@@ -468,3 +468,38 @@ def test_every_family_is_registered():
     assert set(EXPERT_FAMILIES) == {
         "gaussian", "poisson", "binomial", "negative_binomial", "gamma"
     }  # fmt: skip
+
+
+def test_results_object_is_the_model_in_statsmodels_words(counts):
+    rng, X, exposure = counts
+    y = rng.poisson(exposure * np.exp(0.5 + 0.3 * X[:, 0]))
+    model = MixtureOfExpertsRegressor(1, family="poisson", random_state=0).fit(
+        X, y, offset=np.log(exposure)
+    )
+    glm = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson(),
+                 offset=np.log(exposure)).fit()  # fmt: skip
+    results = model.results()
+    np.testing.assert_allclose(results.params, glm.params, rtol=1e-8)
+    np.testing.assert_allclose(results.bse, np.sqrt(np.diag(model.covariance_)))
+    np.testing.assert_allclose(results.bse, glm.bse, rtol=1e-5)
+    np.testing.assert_allclose(results.pvalues, glm.pvalues, rtol=1e-3)
+    np.testing.assert_allclose(results.conf_int(0.1), glm.conf_int(0.1), rtol=1e-5)
+    # Wald test that both slopes are zero, as statsmodels computes it.
+    names = [name for name in model.parameter_names_ if name[2] != "intercept"]
+    ours = results.wald_test(names)
+    theirs = glm.wald_test(np.eye(3)[1:], scalar=True)
+    assert ours.statistic == pytest.approx(float(theirs.statistic), rel=1e-5)
+    assert ours.df == 2
+    assert ours.p_value == pytest.approx(float(theirs.pvalue), rel=1e-4)
+    assert "Best LL replicated: True" in " ".join(str(results.summary()).split())
+    single = MixtureOfExpertsRegressor(
+        1, family="poisson", init_params="random", n_init=1, random_state=0
+    ).fit(X, y, offset=np.log(exposure))
+    # One start cannot be replicated: "n/a", not False.
+    assert "Best LL replicated: n/a" in " ".join(
+        str(single.results().summary()).split()
+    )
+    with pytest.raises(ValueError, match="alpha"):
+        results.conf_int(2.0)
+    robust = model.results(robust=True).bse
+    np.testing.assert_allclose(robust, np.sqrt(np.diag(model.robust_covariance_)))
