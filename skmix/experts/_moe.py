@@ -737,8 +737,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             X = np.empty((len(np.asarray(y)), 0))
         else:
             X = self._covariates(X)
-        if y is None:
-            y = np.zeros(len(X))
+        if y is None:  # a placeholder every family accepts
+            y = np.ones(len(X))
         return glm_rows(
             X, y, family=get_family(self.family_),
             expert_columns=self.expert_columns_, gating_columns=self.gating_columns_,
@@ -940,6 +940,67 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 "njq,nq->nj", loadings, means
             )
         return expected[:, 0] if self.scalar_outcome_ else expected
+
+    def sample(self, X, time=None, *, offset=None, trials=None, random_state=None):
+        """Draw outcomes from the fitted mixture at given covariates.
+
+        Each subject's class from the gate, then its outcome from that class:
+        for GLM experts from the family (counts, successes out of
+        ``trials``, ...) on the response scale; for growth models a
+        trajectory ``Lambda(t; phi_k) eta + eps`` with random growth factors
+        ``eta ~ N(alpha_k + B_k x, Psi_k)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_subjects, n_features) or None
+        time : array-like of shape (n_waves,) or (n_subjects, n_waves), optional
+            Trajectories only; default the common training times.
+        offset, trials : array-like of shape (n_subjects,), optional
+            GLM experts, as in :meth:`fit`.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        y : ndarray of shape (n_subjects,) or (n_subjects, n_waves)
+        labels : ndarray of int of shape (n_subjects,)
+            The drawn classes.
+        """
+        rng = check_random_state(random_state)
+        if self._glm_experts():
+            family = get_family(self.family_)
+            data = self._glm_data(X, None, offset, trials, None)
+            labels = _draw_classes(
+                rng, np.exp(gating_log_proba(data.Z, self.params_.beta))
+            )
+            eta = np.einsum("nj,nj->n", data.X, self.params_.coef[labels]) + data.offset
+            y = np.empty(len(labels))
+            for k in np.unique(labels):
+                rows = labels == k
+                y[rows] = family.sample(
+                    rng, eta[rows], self.params_.dispersion[k], data.trials[rows]
+                )
+            return y, labels
+        data = self._data_for(X, None, time)
+        params = self.params_
+        labels = _draw_classes(rng, np.exp(gating_log_proba(data.Z, params.beta)))
+        everywhere = data._replace(mask=np.ones_like(data.mask))
+        n, n_waves = data.Y.shape
+        y = np.empty((n, n_waves))
+        for k in np.unique(labels):
+            rows = np.flatnonzero(labels == k)
+            means = params.alpha[k] + data.X_expert[rows] @ params.B[k].T
+            # Psi may be singular (no random effects): a symmetric root.
+            values, vectors = np.linalg.eigh(params.psi[k])
+            root = vectors * np.sqrt(np.maximum(values, 0.0))
+            factors = means + rng.standard_normal(means.shape) @ root.T
+            loadings = masked_loadings(
+                self.curve_, everywhere._replace(T=data.T[rows],
+                                                 mask=everywhere.mask[rows]),
+                params.phi[k],
+            )  # fmt: skip
+            noise = rng.standard_normal((len(rows), n_waves)) * np.sqrt(params.theta[k])
+            y[rows] = np.einsum("njq,nq->nj", loadings, factors) + noise
+        return (y[:, 0] if self.scalar_outcome_ else y), labels
 
     def class_trajectories(self, time=None, x=None):
         """Expected trajectory of each class at one covariate profile.
@@ -1297,6 +1358,13 @@ def _effective_residual_variance(residual_variance, n_waves):
             residual_variance, residual_variance
         )
     return residual_variance
+
+
+def _draw_classes(rng, proba):
+    """One class per row from its probabilities (inverse CDF)."""
+    cumulative = np.cumsum(proba, axis=1)
+    draws = rng.uniform(size=(len(proba), 1)) * cumulative[:, -1:]
+    return np.minimum((draws > cumulative).sum(axis=1), proba.shape[1] - 1)
 
 
 def _column_labels(feature_names, columns):

@@ -503,3 +503,43 @@ def test_results_object_is_the_model_in_statsmodels_words(counts):
         results.conf_int(2.0)
     robust = model.results(robust=True).bse
     np.testing.assert_allclose(robust, np.sqrt(np.diag(model.robust_covariance_)))
+
+
+@pytest.mark.parametrize("family", ["poisson", "binomial", "gamma"])
+def test_samples_average_to_the_mixture_mean(family):
+    rng = np.random.default_rng(8)
+    n = 400
+    X = rng.normal(size=(n, 2))
+    labels = rng.uniform(size=n) < 1 / (1 + np.exp(-X[:, 1]))
+    eta = np.where(labels, 1.0 + 0.5 * X[:, 0], 0.2 - 0.5 * X[:, 0])
+    trials = np.full(n, 6.0) if family == "binomial" else None
+    y = EXPERT_FAMILIES[family].sample(rng, eta, 3.0, trials)
+    extra = {} if trials is None else {"trials": trials}
+    model = MixtureOfExpertsRegressor(2, family=family, random_state=0).fit(
+        X, y, **extra
+    )
+    first = {k: v[:5] for k, v in extra.items()}
+    draws = np.stack(
+        [model.sample(X[:5], random_state=seed, **first)[0] for seed in range(3000)]
+    )
+    expected = model.predict(X[:5], **first)
+    spread = draws.std(axis=0) / np.sqrt(len(draws))
+    assert np.all(np.abs(draws.mean(axis=0) - expected) < 4 * spread)
+
+
+def test_sampled_trajectories_average_to_the_predicted_ones():
+    from skmix.datasets import make_trajectory_mixture
+
+    data = make_trajectory_mixture(300, random_state=1)
+    model = MixtureOfExpertsRegressor(
+        2, curve="linear", gating_features=["gc1"], expert_features=["ex1"],
+        random_state=0,
+    ).fit(data.X, data.y, time=data.time)  # fmt: skip
+    X, time = data.X.iloc[:3], np.asarray(data.time)[:3]
+    y, labels = model.sample(
+        pd.concat([X] * 2000), np.tile(time, (2000, 1)), random_state=0
+    )
+    assert y.shape == (6000, time.shape[1]) and set(labels) <= {0, 1}
+    means = y.reshape(2000, 3, -1).mean(axis=0)
+    spread = y.reshape(2000, 3, -1).std(axis=0) / np.sqrt(2000)
+    assert np.all(np.abs(means - model.predict(X, time)) < 4 * spread)
