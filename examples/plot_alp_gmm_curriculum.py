@@ -10,15 +10,10 @@ mixtures over ``[task, absolute learning progress]`` and samples where progress
 is being made, so its sampling density moves outward with the frontier.
 """
 
-from pathlib import Path
+import matplotlib.pyplot as plt
+import numpy as np
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from skmix.curriculum import ALPGMMTeacher, GridCompetenceEnv, RandomTeacher  # noqa: E402
+from skmix.curriculum import ALPGMMTeacher, GridCompetenceEnv, RandomTeacher
 
 N_EPISODES, BATCH, SNAPSHOTS = 8000, 10, (2000, 5000, 8000)
 
@@ -41,27 +36,42 @@ for name, teacher_class in [("random", RandomTeacher), ("ALP-GMM", ALPGMMTeacher
 alp_teacher = teacher
 
 # %%
-# Where ALP-GMM sampled, window by window, over the competence it had reached.
-fig, axes = plt.subplots(1, len(SNAPSHOTS) + 1, figsize=(16, 4.4))
+# Where ALP-GMM sampled, window by window. Green: the competence each cell of
+# the 10 x 10 task grid had reached at the end of the window (a cell unlocks
+# its outer neighbours at 75%). Red dots: the tasks ALP-GMM asked for in the
+# last 1,000 episodes of the window: the dense cloud follows the frontier
+# outward, the scattered dots are the 20% of tasks drawn uniformly
+# (``random_task_ratio``) to keep exploring.
+fig, axes = plt.subplots(
+    1, len(SNAPSHOTS) + 1, figsize=(17, 4.4), layout="constrained",
+    gridspec_kw={"width_ratios": [1] * len(SNAPSHOTS) + [1.3]},
+)  # fmt: skip
 tasks = alp_teacher.tasks_
-start = 0
 for ax, end in zip(axes, SNAPSHOTS, strict=False):
-    ax.imshow(
+    image = ax.imshow(
         snapshots[end].T, origin="lower", extent=(0, 1, 0, 1), cmap="Greens",
         vmin=0, vmax=100,
     )  # fmt: skip
-    window = tasks[max(start, end - 1000) : end]
-    ax.plot(window[:, 0], window[:, 1], ".", ms=2, c="C3", alpha=0.5)
+    window = tasks[max(0, end - 1000) : end]
+    ax.plot(window[:, 0], window[:, 1], ".", ms=2, c="C3", alpha=0.5,
+            label="task sampled by ALP-GMM")  # fmt: skip
+    ax.set(xlabel="task parameter 1", ylabel="task parameter 2")
     ax.set_title(f"episodes {end - len(window)}-{end}")
-    start = end
-axes[-1].plot(np.arange(1, len(history["random"]) + 1) * BATCH, history["random"])
-axes[-1].plot(np.arange(1, len(history["ALP-GMM"]) + 1) * BATCH, history["ALP-GMM"])
-axes[-1].legend(["random", "ALP-GMM"])
-axes[-1].set_xlabel("episode")
-axes[-1].set_ylabel("% cells mastered")
-fig.tight_layout()
-if "__file__" in globals():  # run as a script (sphinx-gallery keeps its own copy)
-    fig.savefig(Path(__file__).with_suffix(".png"), dpi=90)
+axes[0].legend(loc="upper right", fontsize=8, markerscale=5)
+fig.colorbar(image, ax=axes[: len(SNAPSHOTS)], label="cell competence (%)",
+             shrink=0.9)  # fmt: skip
+for name in ("random", "ALP-GMM"):
+    episodes = np.arange(1, len(history[name]) + 1) * BATCH
+    axes[-1].plot(episodes, history[name], label=f"{name} teacher")
+axes[-1].legend()
+axes[-1].set(xlabel="episode", ylabel="cells mastered (%)")
+axes[-1].set_ylim(bottom=0)
+axes[-1].set_title("Learning curve")
+
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script: also write the figure to a file
+    fig.savefig(__file__.removesuffix(".py") + ".png", dpi=90)
+# sphinx_gallery_end_ignore
 
 # %%
 # Each refit picks the number of components by AIC; the log keeps them all.

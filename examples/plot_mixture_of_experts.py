@@ -13,17 +13,12 @@ as in the OpenMx analyses of these data. Then a simulated study with
 covariates, where the gate's effect shows in the class probabilities.
 """
 
-from pathlib import Path
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from skmix.datasets import load_ecls_k, make_trajectory_mixture  # noqa: E402
-from skmix.experts import MixtureOfExpertsRegressor  # noqa: E402
+from skmix.datasets import load_ecls_k, make_trajectory_mixture
+from skmix.experts import MixtureOfExpertsRegressor
 
 data = load_ecls_k()
 math = data[[f"M{i}" for i in range(1, 10)]].to_numpy()
@@ -67,20 +62,31 @@ moe.reorder_classes(np.argsort(moe.params_.phi[:, 0]))
 table = moe.parameter_table(scale="original")
 print(table[table.block.isin(["gating", "curve"])].round(3).to_string(index=False))
 
-fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+# %%
+# Left: 25 children per ECLS-K class (thin), the class's mean curve (thick),
+# the band holding the middle 80% of its children's scores at each wave, and
+# the knot (dotted). Middle: the simulated classes' curves at the covariate
+# means and with both expert covariates one SD lower or higher. Right: the
+# gate, P(class 2) as gc1 varies with the other covariates at their means.
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), layout="constrained")
 grid = np.linspace(0, months.max(), 100)
 classes = best.predict_class_proba(None, math, time=months).argmax(axis=1)
 for k, trajectory in enumerate(best.class_trajectories(time=grid)):
     colour = f"C{k}"
     for row in np.flatnonzero(classes == k)[:25]:
         axes[0].plot(months[row], math[row], color=colour, alpha=0.15, lw=0.8)
+    members = classes == k
+    wave_months = np.nanmean(months[members], axis=0)
+    low, high = np.nanpercentile(math[members], [10, 90], axis=0)
+    axes[0].fill_between(wave_months, low, high, color=colour, alpha=0.15, lw=0)
     share = best.weights_[k]
     axes[0].plot(
         grid, trajectory, color=colour, lw=3, label=f"class {k + 1} ({share:.0%})"
     )
     axes[0].axvline(best.params_.phi[k, 0], color=colour, ls=":")
 title = f"ECLS-K: {best.n_components} classes (BIC), knots dotted"
-axes[0].set(xlabel="months since first wave", ylabel="maths score", title=title)
+axes[0].set(xlabel="months since first wave", ylabel="maths score (IRT scale)",
+            title=title)  # fmt: skip
 axes[0].legend()
 
 time = np.arange(10.0)
@@ -91,8 +97,9 @@ for k, trajectory in enumerate(moe.class_trajectories(time=time)):
         x[2:] += shift  # ex1 and ex2 one SD away
         axes[1].plot(time, moe.class_trajectories(time=time, x=x)[k], color=f"C{k}",
                      ls="--", lw=1)  # fmt: skip
-axes[1].set(xlabel="time", ylabel="y",
-            title="Simulation: class curves, dashed: experts +-1 SD")  # fmt: skip
+axes[1].plot([], [], "k--", lw=1, label="expert covariates -1 / +1 SD")
+axes[1].set(xlabel="time (simulated units)", ylabel="outcome y (simulated units)",
+            title="Simulation: class curves and expert effects")  # fmt: skip
 axes[1].legend()
 
 values = np.linspace(-2.5, 2.5, 50)
@@ -106,7 +113,8 @@ axes[2].plot(values, truth, "k:", label="generating")
 axes[2].set(xlabel="gating covariate gc1", ylabel="P(class 2)",
             title="Gate: class probability", ylim=(0, 1))  # fmt: skip
 axes[2].legend()
-fig.tight_layout()
 
-if "__file__" in globals():  # run as a script (sphinx-gallery keeps its own copy)
-    fig.savefig(Path(__file__).with_suffix(".png"), dpi=90)
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script: also write the figure to a file
+    fig.savefig(__file__.removesuffix(".py") + ".png", dpi=90)
+# sphinx_gallery_end_ignore

@@ -10,19 +10,14 @@ most ``alpha`` of normal inputs raise a false alarm. Here digits 0-7 are known
 and 8 and 9 appear only at scoring time.
 """
 
-from pathlib import Path
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from skmix.novelty import OpenSetGMMDetector  # noqa: E402
+from skmix.novelty import OpenSetGMMDetector
 
 X, y = load_digits(return_X_y=True)
 known = y < 8
@@ -47,16 +42,28 @@ accuracy = np.mean(predicted[accepted] == truth[accepted])
 print(f"accuracy on accepted known digits: {accuracy:.3f}")
 
 # %%
-# Conformal p-values of known and novel test digits, and the drift statistic
-# of a batch in which novel digits are mixed in.
+# Left: the novelty score (log-density under the known classes) of known and
+# novel test digits, with the conformal threshold ``offset_``: rows below it
+# are flagged. Middle: the same as conformal p-values, flagged at ``alpha``.
+# Right: the drift statistic of batches into which novel digits are mixed.
+scores = detector.score_samples(X_test)
 p_values = detector.conformal_p_values(X_test)
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-bins = np.linspace(0, 1, 21)
-left.hist(p_values[~is_novel], bins, alpha=0.6, label="known digits (0-7)")
-left.hist(p_values[is_novel], bins, alpha=0.6, label="novel digits (8, 9)")
-left.axvline(detector.alpha, c="k", ls="--", label="alpha")
-left.set_xlabel("conformal p-value")
-left.legend()
+fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
+groups = [(~is_novel, "known digits (0-7)"), (is_novel, "novel digits (8, 9)")]
+bins = np.linspace(np.percentile(scores, 1), scores.max(), 40)
+for rows, label in groups:
+    left.hist(np.clip(scores[rows], bins[0], None), bins, alpha=0.6, label=label)
+left.axvline(detector.offset_, c="k", ls="--", label="threshold (offset_)")
+left.set(xlabel="novelty score: log-density (nats)", ylabel="test digits")
+left.set_title("Scores and the conformal threshold")
+left.legend(fontsize=8)
+p_bins = np.linspace(0, 1, 21)
+for rows, label in groups:
+    middle.hist(p_values[rows], p_bins, alpha=0.6, label=label)
+middle.axvline(detector.alpha, c="k", ls="--", label=f"alpha = {detector.alpha}")
+middle.set(xlabel="conformal p-value", ylabel="test digits")
+middle.set_title("Conformal p-values")
+middle.legend(fontsize=8)
 shares = np.linspace(0, 0.5, 11)
 rng = np.random.default_rng(0)
 statistics = []
@@ -67,9 +74,12 @@ for share in shares:
         rng.choice(np.flatnonzero(is_novel), n_novel),
     ]
     statistics.append(detector.drift(X_test[batch]).statistic)
-right.plot(shares, statistics, "o-")
-right.set_xlabel("share of novel digits in a batch of 200")
-right.set_ylabel("KS drift statistic vs calibration scores")
-fig.tight_layout()
-if "__file__" in globals():  # run as a script (sphinx-gallery keeps its own copy)
-    fig.savefig(Path(__file__).with_suffix(".png"), dpi=90)
+right.plot(shares * 100, statistics, "o-")
+right.set(xlabel="novel digits in a batch of 200 (%)",
+          ylabel="KS statistic vs calibration scores")  # fmt: skip
+right.set_title("Drift")
+
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script: also write the figure to a file
+    fig.savefig(__file__.removesuffix(".py") + ".png", dpi=90)
+# sphinx_gallery_end_ignore

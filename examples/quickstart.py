@@ -9,18 +9,15 @@ data through ``partial_fit``, and draws the fitted components.
 """
 
 import time
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+from sklearn.datasets import make_blobs
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import make_blobs  # noqa: E402
-from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
-
-import skmix  # noqa: E402
-from skmix.mixture import GaussianMixture  # noqa: E402
+import skmix
+from skmix.mixture import GaussianMixture
 
 X, _ = make_blobs(
     n_samples=200_000, centers=4, cluster_std=[0.6, 1.0, 1.5, 0.8], random_state=0
@@ -62,16 +59,41 @@ for _epoch in range(3):
 print(f"streamed mean log-likelihood {streamed.score(X):.6f}")
 
 # %%
-# Plot the data and the fitted components (2-sigma ellipses).
-fig, ax = plt.subplots(figsize=(6, 5))
-ax.scatter(X[::20, 0], X[::20, 1], s=2, c=model.predict(X[::20]), cmap="tab10")
+# Left: every 20th point, coloured by its most probable component, with each
+# component's 2-sigma ellipse. Right: the BIC curve that chose 4 components.
+fig, (ax, bic_ax) = plt.subplots(
+    1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.3, 1]}
+)
+shown = X[::20]
+labels = model.predict(shown)
 angles = np.linspace(0, 2 * np.pi, 100)
 circle = np.stack([np.cos(angles), np.sin(angles)])
-for mean, covariance in zip(model.means_, model.covariances_, strict=True):
+for k, (mean, covariance) in enumerate(
+    zip(model.means_, model.covariances_, strict=True)
+):
+    points = shown[labels == k]
+    label = f"component {k + 1} (weight {model.weights_[k]:.2f})"
+    ax.scatter(points[:, 0], points[:, 1], s=2, color=f"C{k}", label=label)
     ellipse = mean[:, None] + 2 * np.linalg.cholesky(covariance) @ circle
-    ax.plot(*ellipse, color="black", lw=1.5)
-ax.set_title(f"skmix GaussianMixture ({model.backend_} backend)")
-if "__file__" in globals():  # run as a script (sphinx-gallery keeps its own copy)
-    output = Path(__file__).with_name("quickstart.png")
+    ax.plot(
+        *ellipse, color="black", lw=1.5, label="2-sigma ellipse" if k == 0 else None
+    )
+ax.set(xlabel="feature 1 (arbitrary units)", ylabel="feature 2 (arbitrary units)")
+ax.set_title(f"GaussianMixture, 4 full covariances ({model.backend_} backend)")
+ax.legend(markerscale=4, fontsize=8, loc="upper left")
+
+bic_ax.plot(list(bics), list(bics.values()), "o-")
+bic_ax.plot(best_k, bics[best_k], "o", ms=12, mfc="none", c="C3", label="lowest BIC")
+bic_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+bic_ax.set(xlabel="number of components", ylabel="BIC (lower is better)")
+bic_ax.set_title("Choosing the number of components")
+bic_ax.legend()
+fig.tight_layout()
+
+# sphinx_gallery_start_ignore
+# Run as a script (the README's demo), the figure is also written to a file.
+if "__file__" in globals():
+    output = __file__.removesuffix(".py") + ".png"
     fig.savefig(output, dpi=100)
     print(f"plot written to {output}")
+# sphinx_gallery_end_ignore
