@@ -58,6 +58,7 @@ from ._prior import (
     map_estimate,
     resolve_prior,
 )
+from ._progress import progress_reporter
 from ._rows import (
     as_rows,
     check_dask_samples,
@@ -76,6 +77,7 @@ from ._starts import (
 )
 
 __all__ = [
+    "progress_reporter",
     "COVARIANCE_TYPES",
     "FIXABLE_PARAMETERS",
     "FixedParameters",

@@ -429,13 +429,16 @@ def initial_resp(family, data, n_components, init_params, rng):
 
 
 def run_starts(family, data, coefficient_map, n_components, *, init_params,
-               n_init, short_run_iter, n_final, max_iter, tol, rng):  # fmt: skip
+               n_init, short_run_iter, n_final, max_iter, tol, rng,
+               report=None):  # fmt: skip
     """(params, log-likelihood, n_iter, converged) of each start run to
     convergence: every start for 'kmeans' and 'random'; for 'emEM' the best
     ``n_final`` of ``n_init`` short runs (Biernacki, Celeux & Govaert 2003)
-    from k-means and random partitions in turn."""
+    from k-means and random partitions in turn. ``report(message)`` hears
+    of each run."""
+    report = report or (lambda message: None)
     seeds = rng.randint(np.iinfo(np.int32).max, size=n_init)
-    starts = []
+    starts, first_kmeans = [], None
     for index, seed in enumerate(seeds):
         # emEM's short runs alternate k-means and random partitions: on
         # count data k-means of the link-scale outcome finds the basin of
@@ -455,21 +458,32 @@ def run_starts(family, data, coefficient_map, n_components, *, init_params,
             params, log_likelihood, _, _ = run_em(
                 family, data, params, coefficient_map, short_run_iter, tol
             )
+            report(
+                f"short run {index + 1}/{n_init} ({kind}): log-likelihood "
+                f"{log_likelihood:.4f}" if params is not None else
+                f"short run {index + 1}/{n_init} ({kind}): failed"
+            )  # fmt: skip
             if params is not None:
                 starts.append((log_likelihood, params))
+                if kind == "kmeans" and first_kmeans is None:
+                    first_kmeans = starts[-1]
         else:
             starts.append((np.nan, params))
     if init_params == "emEM":
         # The first k-means start always continues: its basin can climb
         # slowly and look worse than others after the short runs (it holds
         # the best optimum of flexmix's bioChemists example).
-        first = starts[:1]
         starts = sorted(starts, key=lambda start: start[0], reverse=True)
         best = starts[:n_final]
-        starts = best + [s for s in first if all(s is not b for b in best)]
+        extra = [] if first_kmeans is None else [first_kmeans]
+        starts = best + [s for s in extra if all(s is not b for b in best)]
     runs = []
-    for _, params in starts:
+    for index, (_, params) in enumerate(starts):
         run = run_em(family, data, params, coefficient_map, max_iter, tol)
+        report(
+            f"run {index + 1}/{len(starts)} to convergence: log-likelihood "
+            f"{run[1]:.6f}, {run[2]} iterations, converged {run[3]}"
+        )
         if run[0] is not None:
             runs.append(run)
     return runs

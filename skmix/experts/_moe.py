@@ -9,7 +9,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import check_backend_name
-from .._core import aic, bic, kmeans_labels, relative_entropy, sabic
+from .._core import (
+    aic,
+    bic,
+    kmeans_labels,
+    progress_reporter,
+    relative_entropy,
+    sabic,
+)
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_feature_names,
@@ -210,6 +217,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         setting (:func:`skmix.set_config`, ``SKMIX_BACKEND``), so a global
         'numba' or 'cupy' chosen for the other estimators does not stop this
         one from fitting. An explicit 'numba' or 'cupy' raises a ValueError.
+    verbose : int, default=0
+        1 prints a line per start (each emEM short run and each run to
+        convergence: log-likelihood, iterations, elapsed time).
 
     Attributes
     ----------
@@ -303,6 +313,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         level=0.95,
         random_state=None,
         backend=None,
+        verbose=0,
     ):
         self.n_components = n_components
         self.family = family
@@ -322,6 +333,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.level = level
         self.random_state = random_state
         self.backend = backend
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ input
     def _check_parameters(self):
@@ -337,6 +349,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         check_param_float(self.tol, "tol", 0.0)
         check_param_int(self.max_iter, "max_iter", 1)
         check_param_float(self.level, "level", 0.0, 1.0, "neither")
+        check_param_int(self.verbose, "verbose", 0)
         # None never reads skmix.get_config(): the global backend is a default
         # for estimators that have several, and a valid global 'numba' or
         # 'cupy' must not break this NumPy-only one.
@@ -602,6 +615,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             init_params=self.init_params, n_init=self.n_init,
             short_run_iter=self.short_run_iter, n_final=self.n_final,
             max_iter=self.max_iter, tol=self.tol,
+            report=progress_reporter(self.verbose, type(self).__name__),
         )  # fmt: skip
         if not fit.converged:
             warnings.warn(
@@ -773,8 +787,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         """(params, log-likelihood, n_iter, converged) of each final run."""
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_init)
         emEM = self.init_params == "emEM"
+        report = progress_reporter(self.verbose, type(self).__name__)
         starts = []
-        for seed in seeds:
+        for index, seed in enumerate(seeds):
             start_rng = np.random.RandomState(seed)
             resp = self._initial_resp(data, curve, start_rng)
             phi = self._initial_phi(curve, data, bounds, start_rng)
@@ -788,6 +803,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                     curve, data, params, random_effects, bounds,
                     self.short_run_iter, self.tol, residual_variance,
                 )  # fmt: skip
+                report(
+                    f"short run {index + 1}/{self.n_init}: "
+                    + (f"log-likelihood {ll:.4f}" if params is not None else "failed")
+                )
                 if params is None:
                     continue
                 starts.append((ll, params))
@@ -797,9 +816,13 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             starts.sort(key=lambda start: start[0], reverse=True)
             starts = starts[: self.n_final]
         runs = []
-        for _, params in starts:
+        for index, (_, params) in enumerate(starts):
             run = run_em(curve, data, params, random_effects, bounds,
                          self.max_iter, self.tol, residual_variance)  # fmt: skip
+            report(
+                f"run {index + 1}/{len(starts)} to convergence: log-likelihood "
+                f"{run[1]:.6f}, {run[2]} iterations, converged {run[3]}"
+            )
             if run[0] is not None:
                 runs.append(run)
         return runs

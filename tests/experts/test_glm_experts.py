@@ -543,3 +543,19 @@ def test_sampled_trajectories_average_to_the_predicted_ones():
     means = y.reshape(2000, 3, -1).mean(axis=0)
     spread = y.reshape(2000, 3, -1).std(axis=0) / np.sqrt(2000)
     assert np.all(np.abs(means - model.predict(X, time)) < 4 * spread)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "poisson"])
+def test_verbose_reports_every_start_and_silence_is_the_default(family, capsys):
+    frame = pd.read_csv(DATA / "npreg.csv")
+    y = frame["yp" if family == "poisson" else "yn"]
+    settings = {"family": family, "gating_features": None, "n_init": 4}
+    MixtureOfExpertsRegressor(2, random_state=0, **settings).fit(frame[["x"]], y)
+    assert capsys.readouterr().out == ""
+    MixtureOfExpertsRegressor(2, random_state=0, verbose=1, **settings).fit(
+        frame[["x"]], y
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert sum("short run" in line for line in lines) == 4
+    assert sum("to convergence" in line for line in lines) >= 3
+    assert all(line.startswith("[MixtureOfExpertsRegressor]") for line in lines)
