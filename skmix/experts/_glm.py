@@ -21,6 +21,7 @@ from scipy import sparse
 from .._core import EMDriver
 from ._inference import _inverse_information, central_jacobian
 from ._likelihood import _logsumexp_rows, gating_log_proba, m_step_gating
+from ._starts import runs_to_convergence
 
 
 class GLMData(NamedTuple):
@@ -477,16 +478,11 @@ def run_starts(family, data, coefficient_map, n_components, *, init_params,
         best = starts[:n_final]
         extra = [] if first_kmeans is None else [first_kmeans]
         starts = best + [s for s in extra if all(s is not b for b in best)]
-    runs = []
-    for index, (_, params) in enumerate(starts):
-        run = run_em(family, data, params, coefficient_map, max_iter, tol)
-        report(
-            f"run {index + 1}/{len(starts)} to convergence: log-likelihood "
-            f"{run[1]:.6f}, {run[2]} iterations, converged {run[3]}"
-        )
-        if run[0] is not None:
-            runs.append(run)
-    return runs
+    return runs_to_convergence(
+        starts,
+        lambda params: run_em(family, data, params, coefficient_map, max_iter, tol),
+        report,
+    )
 
 
 class GLMScaling:

@@ -72,6 +72,7 @@ from ._likelihood import (
     posterior_factors,
 )
 from ._results import MixtureResults
+from ._starts import runs_to_convergence
 
 INIT_PARAMS = ("kmeans", "random", "emEM")
 # Replicated: another converged start within this of the best log-likelihood.
@@ -815,17 +816,12 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         if emEM:
             starts.sort(key=lambda start: start[0], reverse=True)
             starts = starts[: self.n_final]
-        runs = []
-        for index, (_, params) in enumerate(starts):
-            run = run_em(curve, data, params, random_effects, bounds,
-                         self.max_iter, self.tol, residual_variance)  # fmt: skip
-            report(
-                f"run {index + 1}/{len(starts)} to convergence: log-likelihood "
-                f"{run[1]:.6f}, {run[2]} iterations, converged {run[3]}"
-            )
-            if run[0] is not None:
-                runs.append(run)
-        return runs
+        return runs_to_convergence(
+            starts,
+            lambda params: run_em(curve, data, params, random_effects, bounds,
+                                  self.max_iter, self.tol, residual_variance),
+            report,
+        )  # fmt: skip
 
     def _initial_resp(self, data, curve, rng):
         n, K = len(data.Y), self.n_components
