@@ -5,6 +5,7 @@ plain EM on the slow (growth-factor variance, knot) directions.
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .._core import EMDriver, Squarem
 from ._likelihood import (
@@ -101,9 +102,14 @@ def run_em(curve, data, params, random_effects, bounds, max_iter, tol,
         _flatten, _unflatten, lambda p: _admissible(p, bounds), failure=EMFailure
     )
     driver = EMDriver(max_iter, tol, relative=True, squarem=squarem)
-    try:
-        run = driver.run(step, params)
-        _, _, log_norm = e_step(curve, data, run.state)
-    except (EMFailure, np.linalg.LinAlgError):
-        return None, -np.inf, 0, False
+    # The EM's matrix products are small (q x q, n x p with p a handful):
+    # BLAS threads gain nothing there, and once woken they spin and take
+    # the cores from the compiled passes' threads (a third of a 1e5-subject
+    # fit on two cores).
+    with threadpool_limits(limits=1, user_api="blas"):
+        try:
+            run = driver.run(step, params)
+            _, _, log_norm = e_step(curve, data, run.state)
+        except (EMFailure, np.linalg.LinAlgError):
+            return None, -np.inf, 0, False
     return run.state, float(log_norm.sum()), run.n_iter, run.converged

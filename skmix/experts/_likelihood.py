@@ -20,9 +20,15 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import softmax
 
 from .._core import ZeroCovariance, get_covariance_model
+from ._kernels import (
+    MAX_FACTORS,
+    class_moments,
+    class_posterior,
+    expected_residual_squares_by_wave,
+    gate_terms,
+)
 
 LOG_2PI = np.log(2 * np.pi)
 #: Covariance structures of the random growth factors, by their names.
@@ -64,7 +70,17 @@ class ExpertParams(NamedTuple):
 
 
 class ClassTerms(NamedTuple):
-    """Per-subject quantities of one class, reused by E-step and scores."""
+    """Per-subject quantities of one class, reused by the E- and M-steps."""
+
+    factor_means: np.ndarray  # (n, q), prior means alpha + B x
+    log_density: np.ndarray  # (n,)
+    posterior_mean: np.ndarray  # (n, q), E[eta | y] in this class
+    posterior_cov: np.ndarray  # (n, q, q), Cov[eta | y] in this class
+
+
+class DenseClassTerms(NamedTuple):
+    """Per-subject quantities of one class with the full (n, J, J)
+    precisions (:func:`dense_class_terms`, the reference)."""
 
     loadings: np.ndarray  # (n, J, q), zero rows where missing
     factor_means: np.ndarray  # (n, q)
@@ -78,13 +94,57 @@ def masked_loadings(curve, data, phi):
     return curve.loadings(data.T, phi) * data.mask[..., None]
 
 
+def _covariance_root(psi):
+    """``C`` with ``C C' = psi``, or None if ``psi`` is not positive
+    semi-definite.
+
+    From the eigendecomposition, so a singular ``psi`` (no random effects,
+    a collapsed variance) has one too; eigenvalues negative by rounding only
+    (within ``q eps`` of the largest) count as zero.
+    """
+    values, vectors = np.linalg.eigh(psi)
+    if not np.all(np.isfinite(values)):
+        return None
+    scale = max(abs(values).max(), np.finfo(float).tiny)
+    if values.min() < -len(values) * np.finfo(float).eps * scale:
+        return None
+    return vectors * np.sqrt(np.maximum(values, 0.0))
+
+
 def class_terms(curve, data, params, k):
-    """Marginal log-density of every subject's outcomes in class ``k``.
+    """Marginal log-density of every subject's outcomes in class ``k``, and
+    the posterior moments of its growth factors there.
+
+    One compiled pass over the subjects
+    (:func:`~skmix.experts._kernels.class_moments`: Woodbury's identity on
+    the q x q matrix ``I + C' Lambda' D^-1 Lambda C`` with ``Psi = C C'``,
+    never the n_waves-square covariance). Curves with more than
+    :data:`~skmix.experts._kernels.MAX_FACTORS` factors, and a ``Psi`` that
+    is not positive semi-definite (outside the EM's parameter space; finite
+    differences may step there), take the dense reference
+    :func:`dense_class_terms`.
+    """
+    factor_means = params.alpha[k] + data.X_expert @ params.B[k].T
+    root = _covariance_root(params.psi[k])
+    if root is None or curve.n_factors > MAX_FACTORS:
+        dense = dense_class_terms(curve, data, params, k)
+        mean, cov = _dense_posterior(dense, params.psi[k])
+        return ClassTerms(factor_means, dense.log_density, mean, cov)
+    log_density, mean, cov = class_moments(
+        curve, data, params.phi[k], factor_means, params.theta[k], root
+    )
+    return ClassTerms(factor_means, log_density, mean, cov)
+
+
+def dense_class_terms(curve, data, params, k):
+    """:func:`class_terms` through the (n, J, J) precisions: the reference
+    the compiled pass is tested against, and the fallback for any ``Psi``
+    and number of factors.
 
     With ``D`` the diagonal residual variances, ``Sigma = D + Lambda Psi
     Lambda'`` is inverted by Woodbury's identity through the small matrix
     ``I + Lambda' D^-1 Lambda Psi`` (n_factors squared, and valid for a
-    singular ``Psi``), never the n_waves-square one.
+    singular ``Psi``).
     """
     loadings = masked_loadings(curve, data, params.phi[k])
     factor_means = params.alpha[k] + data.X_expert @ params.B[k].T
@@ -105,7 +165,7 @@ def class_terms(curve, data, params, k):
     mahalanobis = (weighted * residuals).sum(axis=1)
     n_observed = data.mask.sum(axis=1)
     log_density = -0.5 * (n_observed * LOG_2PI + log_det + mahalanobis)
-    return ClassTerms(
+    return DenseClassTerms(
         loadings, factor_means, residuals, precisions, weighted, log_density
     )
 
@@ -116,8 +176,18 @@ def _apply(matrices, vectors):
 
 
 def _logsumexp_rows(A):
-    top = A.max(axis=1, keepdims=True)
-    return np.log(np.exp(A - top).sum(axis=1)) + top[:, 0]
+    """``log sum_k exp(A[:, k])`` of every row, column by column: the columns
+    are few, and NumPy's reductions along a short row are slow. (The same
+    additions in the same order as ``np.exp(A - top).sum(axis=1)`` for fewer
+    than eight columns.)"""
+    columns = A.T
+    top = columns[0].copy()
+    for column in columns[1:]:
+        np.maximum(top, column, out=top)
+    total = np.exp(columns[0] - top)
+    for column in columns[1:]:
+        total += np.exp(column - top)
+    return np.log(total) + top
 
 
 def gating_log_proba(Z, beta):
@@ -129,16 +199,20 @@ def gating_log_proba(Z, beta):
 def e_step(curve, data, params):
     """Class terms, posterior class probabilities and the log-likelihood."""
     terms = [class_terms(curve, data, params, k) for k in range(len(params.theta))]
-    log_joint = gating_log_proba(data.Z, params.beta) + np.column_stack(
-        [t.log_density for t in terms]
+    resp, log_norm = class_posterior(
+        data.Z, params.beta, np.column_stack([t.log_density for t in terms])
     )
-    log_norm = _logsumexp_rows(log_joint)
-    resp = np.exp(log_joint - log_norm[:, None])
     return terms, resp, log_norm
 
 
-def posterior_factors(terms, psi):
-    """Mean (n, q) and covariance (n, q, q) of the growth factors given y."""
+def posterior_factors(terms, psi=None):
+    """Mean (n, q) and covariance (n, q, q) of the growth factors given y
+    in one class (``psi`` is not needed: :func:`class_terms` has them)."""
+    return terms.posterior_mean, terms.posterior_cov
+
+
+def _dense_posterior(terms, psi):
+    """Posterior factor moments from :class:`DenseClassTerms`."""
     gain = psi @ terms.loadings.transpose(0, 2, 1) @ terms.precisions  # (n, q, J)
     mean = terms.factor_means + _apply(gain, terms.residuals)
     cov = psi - gain @ terms.loadings @ psi
@@ -150,13 +224,12 @@ def _weighted_least_squares(design, targets, weights):
     return np.linalg.solve(gram, (design * weights[:, None]).T @ targets)
 
 
-def _expected_residual_squares(curve, data, phi, factor_mean, factor_cov):
-    """E[(y - Lambda eta)^2] of every observed entry, shape (n, n_waves).
+def _dense_expected_residual_squares(curve, data, phi, factor_mean, factor_cov):
+    """E[(y - Lambda eta)^2] of every observed entry, shape (n, n_waves), for
+    curves with more factors than the compiled pass takes.
 
     Per wave ``(y - l'm)^2 + l'Vl = y^2 - 2 y l'm + l'(V + mm')l``, summed
-    over factor pairs on (n, n_waves) arrays: a few elementwise products
-    instead of a batch of tiny matrix products (this runs several times per
-    M-step).
+    over factor pairs on (n, n_waves) arrays.
     """
     loadings = masked_loadings(curve, data, phi)
     second_moment = factor_cov + factor_mean[:, :, None] * factor_mean[:, None, :]
@@ -173,18 +246,63 @@ def _expected_residual_squares(curve, data, phi, factor_mean, factor_cov):
     return per_wave
 
 
-def _expected_residual_ss(curve, data, phi, factor_mean, factor_cov, weights):
-    """E[sum over observed (y - Lambda eta)^2] weighted by class weights."""
-    per_wave = _expected_residual_squares(curve, data, phi, factor_mean, factor_cov)
-    return float(weights @ per_wave.sum(axis=1))
-
-
-def _expected_residual_ss_by_wave(curve, data, phi, factor_mean, factor_cov,
+def _expected_residual_ss_by_wave(curve, data, phis, factor_mean, factor_cov,
                                   weights):  # fmt: skip
-    """The class-weighted expected residual sum of squares of each wave."""
-    return weights @ _expected_residual_squares(
-        curve, data, phi, factor_mean, factor_cov
+    """The class-weighted expected residual sum of squares of each wave,
+    ``sum_i w_i E[(y_ij - Lambda_ij(phi) eta_i)^2]`` over observed entries,
+    at each curve parameter vector of ``phis``: shape (len(phis), n_waves).
+
+    One compiled pass (:func:`~skmix.experts._kernels.\
+expected_residual_squares_by_wave`) with the loadings evaluated inline: the
+    knot search of every M-step calls this several times per class.
+    """
+    if curve.n_factors > MAX_FACTORS:
+        return np.stack([
+            weights @ _dense_expected_residual_squares(
+                curve, data, phi, factor_mean, factor_cov
+            )
+            for phi in phis
+        ])  # fmt: skip
+    return expected_residual_squares_by_wave(
+        curve, data, phis, factor_mean, factor_cov, weights
     )
+
+
+class _ProfileObjective:
+    """The M-step's objective in the curve parameters of one class: the
+    expected residual sum of squares, over the waves or weighted by their
+    precisions, remembering the values it has computed (the M-step asks
+    again at the accepted ``phi``).
+
+    :meth:`many` evaluates several ``phi`` in one pass over the data.
+    """
+
+    def __init__(self, curve, data, factor_mean, factor_cov, weights,
+                 precision=None):  # fmt: skip
+        self._arguments = (curve, data, factor_mean, factor_cov, weights)
+        self._precision = precision
+        self._computed = {}
+
+    def wave_sums(self, phis):
+        """Expected residual sums of squares by wave, one row per phi."""
+        keys = [np.asarray(phi, dtype=np.float64).tobytes() for phi in phis]
+        missing = {key: phi for key, phi in zip(keys, phis, strict=True)
+                   if key not in self._computed}  # fmt: skip
+        if missing:
+            curve, data, *moments = self._arguments
+            sums = _expected_residual_ss_by_wave(curve, data, list(missing.values()),
+                                                 *moments)  # fmt: skip
+            self._computed.update(zip(missing, sums, strict=True))
+        return [self._computed[key] for key in keys]
+
+    def many(self, phis):
+        return [
+            float(sums.sum() if self._precision is None else self._precision @ sums)
+            for sums in self.wave_sums(phis)
+        ]
+
+    def __call__(self, phi):
+        return self.many([phi])[0]
 
 
 def _update_nonlinear(phi, bounds, objective):
@@ -193,21 +311,31 @@ def _update_nonlinear(phi, bounds, objective):
     A safeguarded Newton step with finite-difference derivatives, which is
     all EM needs (any decrease keeps it monotone); a bounded Brent search
     where the objective is not locally convex. Returns the new ``phi`` and
-    the objective there.
+    the objective there. ``objective.many(phis)``, where it exists, returns
+    the objective at several points at once.
     """
     phi = phi.copy()
     for j, (low, high) in enumerate(bounds):
 
-        def along(value, j=j):
+        def at(value, j=j):
             trial = phi.copy()
             trial[j] = value
-            return objective(trial)
+            return trial
+
+        def along(value):
+            return objective(at(value))
 
         h = 1e-4 * (high - low)
         x = min(max(phi[j], low + h), high - h)
-        centre = along(x)
-        current = centre if x == phi[j] else along(phi[j])
-        plus, minus = along(x + h), along(x - h)
+        # The first values are known in advance: one pass where the
+        # objective can evaluate several at once.
+        points = [x, x + h, x - h] + ([] if x == phi[j] else [phi[j]])
+        if hasattr(objective, "many"):
+            values = objective.many([at(value) for value in points])
+        else:
+            values = [along(value) for value in points]
+        centre, plus, minus = values[:3]
+        current = centre if x == phi[j] else values[3]
         curvature = (plus - 2 * centre + minus) / h**2
         if curvature > 0:
             step = -(plus - minus) / (2 * h) / curvature
@@ -280,35 +408,20 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds,
                 rss_by_wave[k] = fitted[2]
             psi[k] = 0.0
         else:
-            mean, cov = posterior_factors(terms[k], params.psi[k])
+            mean, cov = posterior_factors(terms[k])
             coef = _weighted_least_squares(design, mean, weights)
             centred = mean - design @ coef
             psi[k] = (
                 (centred * weights[:, None]).T @ centred
-                + np.einsum("n,nqr->qr", weights, cov)
+                + (weights @ cov.reshape(len(cov), -1)).reshape(n_factors, n_factors)
             ) / weights.sum()
-
-            if precision is None:
-
-                def profile(phi_k, mean=mean, cov=cov, weights=weights):
-                    return _expected_residual_ss(curve, data, phi_k, mean, cov,
-                                                 weights)  # fmt: skip
-            else:
-
-                def profile(phi_k, mean=mean, cov=cov, weights=weights,
-                            precision=precision):  # fmt: skip
-                    return float(precision @ _expected_residual_ss_by_wave(
-                        curve, data, phi_k, mean, cov, weights
-                    ))  # fmt: skip
-
+            profile = _ProfileObjective(curve, data, mean, cov, weights, precision)
             if bounds:
                 phi[k], rss = _update_nonlinear(phi[k], bounds, profile)
             else:
                 rss = profile(phi[k])
             if residual_variance != "class":
-                rss_by_wave[k] = _expected_residual_ss_by_wave(
-                    curve, data, phi[k], mean, cov, weights
-                )
+                rss_by_wave[k] = profile.wave_sums([phi[k]])[0]
         alpha[k], B[k] = coef[0], coef[1:].T
         if residual_variance == "class":
             theta[k] = rss / (weights @ n_observed)
@@ -354,7 +467,12 @@ def _regression_experts(curve, data, phi, design, weights, precision=None,
 
 
 def m_step_gating(Z, resp, beta, max_iter=25, tol=1e-10):
-    """Multinomial logit on soft class labels by damped Newton steps."""
+    """Multinomial logit on soft class labels by damped Newton steps.
+
+    The objective and its derivatives are compiled passes over the subjects
+    (:mod:`skmix.experts._kernels`); :func:`gating_information` is the same
+    information in NumPy.
+    """
     n_classes = resp.shape[1]
     if n_classes == 1:
         return np.zeros_like(beta)
@@ -363,26 +481,28 @@ def m_step_gating(Z, resp, beta, max_iter=25, tol=1e-10):
         return (log_share - log_share[0])[:, None]
     beta = beta.copy()
     total = resp.sum(axis=1)
+    ridge = 1e-10 * np.eye((n_classes - 1) * Z.shape[1])
 
     def objective(b):
-        return -float(np.sum(resp * gating_log_proba(Z, b)))
+        """The objective, and the gradient and information of its negative
+        (computed with it in one pass, used when the trial is accepted)."""
+        value, gradient, information = gate_terms(Z, b, resp, total)
+        return -value, gradient, information + ridge
 
-    value = objective(beta)
+    value, gradient, information = objective(beta)
     for _ in range(max_iter):
-        proba = softmax(Z @ beta.T, axis=1)
-        gradient = ((resp - proba * total[:, None])[:, 1:].T @ Z).ravel()
-        hessian = gating_information(Z, proba[:, 1:], total)
-        step = np.linalg.solve(hessian, gradient)
+        step = np.linalg.solve(information, gradient)
         for _ in range(30):
             trial = beta.copy()
             trial[1:] += step.reshape(n_classes - 1, -1)
-            trial_value = objective(trial)
+            trial_value, *trial_derivatives = objective(trial)
             if trial_value <= value:
                 break
             step = step / 2
         else:
             break
-        beta, decrease, value = trial, value - trial_value, trial_value
+        decrease = value - trial_value
+        beta, value, (gradient, information) = trial, trial_value, trial_derivatives
         if decrease <= tol * max(1.0, abs(value)):
             break
     return beta
@@ -396,15 +516,19 @@ def gating_information(Z, proba, weights):
     n_free = proba.shape[1]
     blocks = np.empty((n_free, Z.shape[1], n_free, Z.shape[1]))
     for a in range(n_free):
-        for b in range(n_free):
+        for b in range(a + 1):  # symmetric: the upper blocks mirror these
             w = weights * proba[:, a] * ((a == b) - proba[:, b])
             blocks[a, :, b, :] = (Z * w[:, None]).T @ Z
+            if b < a:
+                blocks[b, :, a, :] = blocks[a, :, b, :].T
     size = n_free * Z.shape[1]
     return blocks.reshape(size, size) + 1e-10 * np.eye(size)
 
 
 def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
     """Per-subject gradients of ``log f_k(y_i)`` for class ``k``'s parameters.
+
+    ``terms``: the class's :class:`ClassTerms`.
 
     Returns a dict of arrays: ``alpha`` (n, q), ``B`` (n, q, p_e), ``psi``
     (n, q, q) (the symmetric-matrix gradient, ``d l = tr(G dPsi)``),
@@ -413,26 +537,44 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
     the standard result
     ``d log N(y; mu, S) = u' d mu + tr(G dS)`` with ``u = S^-1 (y - mu)`` and
     ``G = (u u' - S^-1) / 2``.
+
+    ``S^-1`` is never formed: with ``D^-1`` the residual precisions (zero
+    where missing), ``Gr = Lambda' D^-1 Lambda`` and ``P = (I + Psi Gr)^-1
+    Psi`` the posterior factor covariance (``terms``), Woodbury gives ``S^-1 =
+    D^-1 - D^-1 Lambda P Lambda' D^-1``, so ``u = D^-1 (r - Lambda P
+    Lambda' D^-1 r)``, ``diag(S^-1)_j = d_j - d_j^2 l_j' P l_j`` and
+    ``Lambda' S^-1 X = (I - Gr P) Lambda' D^-1 X``: (n, J, q) and (n, q, q)
+    arrays only.
     """
-    u = terms.weighted_residuals
-    G = 0.5 * (u[:, :, None] * u[:, None, :] - terms.precisions)
-    d_means = (u[:, :, None] * terms.loadings).sum(axis=1)
-    loadings_t_G = terms.loadings.transpose(0, 2, 1) @ G  # (n, q, J)
-    diagonal = np.arange(G.shape[1])
+    loadings = masked_loadings(curve, data, params.phi[k])
+    n, _, q = loadings.shape
+    inv_d = np.where(data.mask, 1.0 / params.theta[k], 0.0)
+    residuals = data.Y - np.einsum("njq,nq->nj", loadings, terms.factor_means)
+    cov = terms.posterior_cov
+    scaled = loadings * inv_d[..., None]  # D^-1 Lambda
+    gram = np.einsum("nja,njb->nab", scaled, loadings)
+    b = np.einsum("njq,nj->nq", scaled, residuals)
+    u = inv_d * residuals - np.einsum(
+        "njq,nq->nj", scaled, np.einsum("nab,nb->na", cov, b)
+    )
+    d_means = np.einsum("njq,nj->nq", loadings, u)  # Lambda' u
+    reduce = np.eye(q) - gram @ cov  # Lambda' S^-1 X = reduce @ Lambda' D^-1 X
+    spread = (np.einsum("nja,nab->njb", loadings, cov) * loadings).sum(axis=2)
+    diag_precision = inv_d - inv_d * inv_d * spread
+    random = not random_effects.fixed_at_zero
     scores = {
         "alpha": d_means,
         "B": d_means[:, :, None] * data.X_expert[:, None, :],
-        # Missing entries have unit variance and zero residual (G_jj = -1/2
-        # there), which belongs to no parameter.
-        "theta_by_wave": G[:, diagonal, diagonal] * data.mask,
+        # Missing entries belong to no parameter.
+        "theta_by_wave": 0.5 * (u * u - diag_precision) * data.mask,
         "psi": (
-            loadings_t_G @ terms.loadings
-            if not random_effects.fixed_at_zero
-            else np.zeros((len(u),) + params.psi.shape[1:])
+            0.5 * (d_means[:, :, None] * d_means[:, None, :] - reduce @ gram)
+            if random
+            else np.zeros((n,) + params.psi.shape[1:])
         ),
     }
     phi = params.phi[k]
-    d_phi = np.empty((len(u), len(phi)))
+    d_phi = np.empty((n, len(phi)))
     for j in range(len(phi)):
         h = step * max(1.0, abs(phi[j]))
         plus, minus = phi.copy(), phi.copy()
@@ -442,12 +584,13 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
             masked_loadings(curve, data, plus) - masked_loadings(curve, data, minus)
         ) / (2 * h)
         # d mu = dL m; d Sigma = dL Psi L' + L Psi dL', so tr(G d Sigma) =
-        # 2 tr(L' G dL Psi).
-        d_phi[:, j] = (u * _apply(d_loadings, terms.factor_means)).sum(axis=1)
-        if not random_effects.fixed_at_zero:
-            d_phi[:, j] += 2 * ((loadings_t_G @ d_loadings) * params.psi[k].T).sum(
-                axis=(1, 2)
-            )
+        # 2 tr(L' G dL Psi), L' G dL = (L'u u'dL - L' S^-1 dL) / 2.
+        d_u = np.einsum("njq,nj->nq", d_loadings, u)
+        d_phi[:, j] = (d_u * terms.factor_means).sum(axis=1)
+        if random:
+            l_inv_dl = reduce @ np.einsum("nja,njb->nab", scaled, d_loadings)
+            l_g_dl = 0.5 * (d_means[:, :, None] * d_u[:, None, :] - l_inv_dl)
+            d_phi[:, j] += 2 * (l_g_dl * params.psi[k].T).sum(axis=(1, 2))
     scores["phi"] = d_phi
     scores["theta"] = scores["theta_by_wave"].sum(axis=1)
     return scores
