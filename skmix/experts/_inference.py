@@ -208,7 +208,12 @@ class ParameterLayout:
 
 def central_jacobian(function, vector, relative_step):
     """Jacobian of ``function`` at ``vector`` by central differences, with a
-    step of ``relative_step * max(1, |x_j|)`` in each coordinate."""
+    step of ``relative_step * max(1, |x_j|)`` in each coordinate.
+
+    The differences are divided by the step actually taken (``x + h`` and
+    ``x - h`` are rounded), so a linear map (a relabelling of the classes)
+    comes out exact rather than to ``eps / relative_step``.
+    """
     columns = []
     for j in range(vector.size):
         h = relative_step * max(1.0, abs(vector[j]))
@@ -216,7 +221,8 @@ def central_jacobian(function, vector, relative_step):
         plus[j] += h
         minus[j] -= h
         columns.append(
-            (np.asarray(function(plus), float) - np.asarray(function(minus))) / (2 * h)
+            (np.asarray(function(plus), float) - np.asarray(function(minus)))
+            / (plus[j] - minus[j])
         )
     return np.column_stack(columns)
 

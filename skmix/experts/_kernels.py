@@ -417,6 +417,151 @@ def expected_residual_squares_by_wave(curve, data, phis, mean, cov, weights):
     return partial.sum(axis=0)
 
 
+# ---------------------------------------------------- the experts' M-step
+@cached_njit(inline="always", **_OPTIONS)
+def _load_design_block(X, start, m, dt):
+    """``dt[:, b] = [1, X[start + b]]`` for ``b < m``: the block's design
+    rows, contiguous over the block."""
+    for b in range(m):
+        dt[0, b] = 1.0
+    for c in range(X.shape[1]):
+        for b in range(m):
+            dt[c + 1, b] = X[start + b, c]
+
+
+@cached_njit(**_OPTIONS)
+def _factor_moments_pass(X, weights, mean, cov, mask, bounds, first, last, gram,
+                         cross, spread, totals):  # fmt: skip
+    """Per chunk ``c``, with ``d = [1, x]``: ``gram[c] = sum w d d'``
+    (lower triangle), ``cross[c] = sum w d m'``, ``spread[c] = sum w V``,
+    ``totals[c] = (sum w, sum w n_observed)`` (``m``, ``V`` the posterior
+    factor moments)."""
+    n_design, n_factors = X.shape[1] + 1, mean.shape[1]
+    n_moments = n_factors * n_factors
+    dt = np.empty((n_design, _BLOCK))  # weighted design rows
+    mt = np.empty((n_factors, _BLOCK))
+    vt = np.empty((n_moments, _BLOCK))
+    wt = np.empty(_BLOCK)
+    for chunk in range(first, last):
+        for start in range(bounds[chunk], bounds[chunk + 1], _BLOCK):
+            m = min(_BLOCK, bounds[chunk + 1] - start)
+            total = observed = 0.0
+            for b in range(m):
+                w = weights[start + b]
+                wt[b] = w
+                count = 0.0
+                for j in range(mask.shape[1]):
+                    count += 1.0 if mask[start + b, j] else 0.0
+                total += w
+                observed += w * count
+                for a in range(n_factors):
+                    mt[a, b] = mean[start + b, a]
+                for a in range(n_factors):
+                    for a2 in range(n_factors):
+                        vt[a * n_factors + a2, b] = cov[start + b, a, a2]
+            totals[chunk, 0] += total
+            totals[chunk, 1] += observed
+            _load_design_block(X, start, m, dt)
+            for c in range(n_design):
+                for e in range(c + 1):
+                    t = 0.0
+                    for b in range(m):
+                        t += wt[b] * dt[c, b] * dt[e, b]
+                    gram[chunk, c, e] += t
+                for a in range(n_factors):
+                    t = 0.0
+                    for b in range(m):
+                        t += wt[b] * dt[c, b] * mt[a, b]
+                    cross[chunk, c, a] += t
+            for e in range(n_moments):
+                t = 0.0
+                for b in range(m):
+                    t += wt[b] * vt[e, b]
+                spread[chunk, e // n_factors, e % n_factors] += t
+
+
+@cached_njit(**_OPTIONS)
+def _scatter_pass(X, weights, mean, coef, bounds, first, last, scatter):
+    """``scatter[c] = sum w (m - C' d)(m - C' d)'`` over chunk ``c``, with
+    ``d = [1, x]`` and ``coef = C`` (1 + p, q)."""
+    n_design, n_factors = X.shape[1] + 1, mean.shape[1]
+    dt = np.empty((n_design, _BLOCK))
+    centred = np.empty((n_factors, _BLOCK))
+    for chunk in range(first, last):
+        for start in range(bounds[chunk], bounds[chunk + 1], _BLOCK):
+            m = min(_BLOCK, bounds[chunk + 1] - start)
+            _load_design_block(X, start, m, dt)
+            for b in range(m):
+                for a in range(n_factors):
+                    centred[a, b] = mean[start + b, a]
+            for a in range(n_factors):
+                for c in range(n_design):
+                    for b in range(m):
+                        centred[a, b] -= coef[c, a] * dt[c, b]
+            for a in range(n_factors):
+                for a2 in range(a + 1):
+                    t = 0.0
+                    for b in range(m):
+                        t += weights[start + b] * centred[a, b] * centred[a2, b]
+                    scatter[chunk, a, a2] += t
+
+
+def factor_regression(X, weights, mean, cov, mask):
+    """The random-effect experts' M-step sums in two passes over the
+    subjects: the weighted least squares of the posterior factor means on
+    ``[1, x]``, and the moments of the factor covariance and residual
+    variance.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+        Expert covariates (the intercept is implicit).
+    weights : ndarray of shape (n,)
+    mean, cov : ndarray of shape (n, q), (n, q, q)
+        Posterior factor moments in the class.
+    mask : ndarray of shape (n, n_waves)
+
+    Returns
+    -------
+    coef : ndarray of shape (1 + p, q)
+    scatter : ndarray of shape (q, q)
+        ``sum w [(m - C' d)(m - C' d)' + V]``.
+    total, observed : float
+        ``sum w`` and ``sum w n_observed``.
+    """
+    n, n_factors = mean.shape
+    n_design = X.shape[1] + 1
+    bounds = _chunk_bounds(n)
+    n_chunks = len(bounds) - 1
+    X = np.asarray(X, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    mean = np.ascontiguousarray(mean, dtype=np.float64)
+    cov = np.ascontiguousarray(cov, dtype=np.float64)
+    gram = np.zeros((n_chunks, n_design, n_design))
+    cross = np.zeros((n_chunks, n_design, n_factors))
+    spread = np.zeros((n_chunks, n_factors, n_factors))
+    totals = np.zeros((n_chunks, 2))
+
+    def moments_task(first, last):
+        return (X, weights, mean, cov, mask, bounds, first, last, gram, cross,
+                spread, totals)  # fmt: skip
+
+    _split(_factor_moments_pass, n_chunks, n, moments_task)
+    gram = gram.sum(axis=0)
+    gram = np.tril(gram) + np.tril(gram, -1).T
+    coef = np.linalg.solve(gram, cross.sum(axis=0))
+    scatter = np.zeros((n_chunks, n_factors, n_factors))
+
+    def scatter_task(first, last):
+        return X, weights, mean, coef, bounds, first, last, scatter
+
+    _split(_scatter_pass, n_chunks, n, scatter_task)
+    scatter = scatter.sum(axis=0)
+    scatter = np.tril(scatter) + np.tril(scatter, -1).T + spread.sum(axis=0)
+    total, observed = totals.sum(axis=0)
+    return coef, scatter, float(total), float(observed)
+
+
 # ------------------------------------------------------------------ the gate
 # Multinomial logit ``pi_ik = softmax(Z_i beta')_k``. Subjects go in blocks:
 # each stage (linear predictors, exponentials, sums) runs over a block in a
@@ -512,11 +657,23 @@ def _gate_pass(Z, beta, resp, total, bounds, first, last, value, gradient,
     n_classes, n_gating = beta.shape
     proba = np.empty((n_classes, _BLOCK))
     log_gate, scratch, w = np.empty(_BLOCK), np.empty(_BLOCK), np.empty(_BLOCK)
+    # The block's covariates and their pairwise products (lower triangle),
+    # each contiguous over the block: the sums below then vectorise.
+    zt = np.empty((n_gating, _BLOCK))
+    products = np.empty((n_gating * (n_gating + 1) // 2, _BLOCK))
     for chunk in range(first, last):
         g, info = gradient[chunk], information[chunk]
         s = 0.0
         for start in range(bounds[chunk], bounds[chunk + 1], _BLOCK):
             m = min(_BLOCK, bounds[chunk + 1] - start)
+            pair = 0
+            for c in range(n_gating):
+                for b in range(m):
+                    zt[c, b] = Z[start + b, c]
+                for d in range(c + 1):
+                    for b in range(m):
+                        products[pair, b] = zt[c, b] * zt[d, b]
+                    pair += 1
             _linear_predictors(Z, beta, start, m, proba)
             for k in range(n_classes):
                 for b in range(m):
@@ -530,17 +687,19 @@ def _gate_pass(Z, beta, resp, total, bounds, first, last, value, gradient,
                 for c in range(n_gating):
                     t = 0.0
                     for b in range(m):
-                        t += w[b] * Z[start + b, c]
+                        t += w[b] * zt[c, b]
                     g[a - 1, c] += t
                 for a2 in range(1, a + 1):
                     same = 1.0 if a == a2 else 0.0
                     for b in range(m):
                         w[b] = total[start + b] * proba[a, b] * (same - proba[a2, b])
+                    pair = 0
                     for c in range(n_gating):
                         for d in range(c + 1):
                             t = 0.0
                             for b in range(m):
-                                t += w[b] * Z[start + b, c] * Z[start + b, d]
+                                t += w[b] * products[pair, b]
+                            pair += 1
                             info[a - 1, c, a2 - 1, d] += t
                             if d < c:
                                 info[a - 1, d, a2 - 1, c] += t

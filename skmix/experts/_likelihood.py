@@ -27,6 +27,7 @@ from ._kernels import (
     class_moments,
     class_posterior,
     expected_residual_squares_by_wave,
+    factor_regression,
     gate_terms,
 )
 
@@ -378,8 +379,9 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds,
     so EM stays monotone).
     """
     n_classes, n_factors = params.alpha.shape
-    design = np.column_stack([np.ones(len(data.Y)), data.X_expert])
-    n_observed = data.mask.sum(axis=1)
+    if random_effects.fixed_at_zero:
+        design = np.column_stack([np.ones(len(data.Y)), data.X_expert])
+        n_observed = data.mask.sum(axis=1)
     per_wave = residual_variance in PER_WAVE_RESIDUALS
     alpha, B = np.empty_like(params.alpha), np.empty_like(params.B)
     psi, phi = np.empty_like(params.psi), params.phi.copy()
@@ -407,14 +409,15 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds,
             if residual_variance != "class":
                 rss_by_wave[k] = fitted[2]
             psi[k] = 0.0
+            observed = weights @ n_observed
         else:
             mean, cov = posterior_factors(terms[k])
-            coef = _weighted_least_squares(design, mean, weights)
-            centred = mean - design @ coef
-            psi[k] = (
-                (centred * weights[:, None]).T @ centred
-                + (weights @ cov.reshape(len(cov), -1)).reshape(n_factors, n_factors)
-            ) / weights.sum()
+            # Least squares of the factor means on [1, x]; Psi from the
+            # centred means and the posterior covariances.
+            coef, scatter, total, observed = factor_regression(
+                data.X_expert, weights, mean, cov, data.mask
+            )
+            psi[k] = scatter / total
             profile = _ProfileObjective(curve, data, mean, cov, weights, precision)
             if bounds:
                 phi[k], rss = _update_nonlinear(phi[k], bounds, profile)
@@ -424,7 +427,7 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds,
                 rss_by_wave[k] = profile.wave_sums([phi[k]])[0]
         alpha[k], B[k] = coef[0], coef[1:].T
         if residual_variance == "class":
-            theta[k] = rss / (weights @ n_observed)
+            theta[k] = rss / observed
     if residual_variance != "class":
         theta[:] = _residual_variances(residual_variance, rss_by_wave,
                                        resp.T @ data.mask)  # fmt: skip
