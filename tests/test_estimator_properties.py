@@ -60,7 +60,7 @@ def _with_target(estimator, X, labels, seed):
         X = X[:, :2]
         centred = (X - X.mean(axis=0)) / X.std(axis=0)
         return X, centred @ [1.5, -0.5] + 0.1 * rng.standard_normal(X.shape[0])
-    if tags.estimator_type == "classifier":  # partially labelled
+    if hasattr(estimator, "unlabelled_label"):  # partially labelled
         y = labels.astype(float)
         y[rng.random(y.size) < 0.3] = np.nan
         return X, y
