@@ -286,7 +286,7 @@ class Covariates(NamedTuple):
     encoder: object
 
 
-def training_covariates(X, n_rows, gating_features, expert_features):
+def training_covariates(X, y, gating_features, expert_features):
     """Validate and encode a fit's covariates; select the gate's and the
     experts' columns (a categorical column selects all its dummies)."""
     if X is None:
@@ -296,6 +296,7 @@ def training_covariates(X, n_rows, gating_features, expert_features):
                 "columns; pass X, or set both to None."
             )
         empty = np.empty(0, dtype=int)
+        n_rows = len(np.asarray(y))
         return Covariates(np.empty((n_rows, 0)), None, empty, empty, None)
     names = getattr(X, "columns", None)
     names = np.asarray(names, dtype=object) if names is not None else None
@@ -336,7 +337,7 @@ def training_design(X, y, time, gating_features, expert_features):
         Its ``data`` hold the covariates on the fitting scale, X's columns
         divided by ``column_scales``.
     """
-    covariates = training_covariates(X, len(y), gating_features, expert_features)
+    covariates = training_covariates(X, y, gating_features, expert_features)
     X, names = covariates.matrix, covariates.names
     gating_columns, expert_columns = (
         covariates.gating_columns,
@@ -508,9 +509,7 @@ def glm_training_design(X, y, *, family, gating_features, expert_features,
     -------
     GLMDesign
     """
-    covariates = training_covariates(
-        X, np.shape(y)[0], gating_features, expert_features
-    )
+    covariates = training_covariates(X, y, gating_features, expert_features)
     X, names = covariates.matrix, covariates.names
     gating_columns, expert_columns = (
         covariates.gating_columns,
