@@ -50,6 +50,8 @@ CURVE_KINDS = {
 # Subjects per chunk of a sum over subjects: fixed, so the order of the
 # additions (and the rounding) depends on the data size only.
 _CHUNK = 2048
+# Subjects per block of a pass that works stage by stage over a block.
+_BLOCK = 128
 _NO_LOADINGS = np.empty((0, 0, 0))
 # Reassociation lets LLVM vectorise the sums over waves (as in
 # skmix._backend._numba); error_model="numpy": 1/0 gives inf as in NumPy
@@ -92,6 +94,11 @@ def _class_body(kind, constant, rate, data, model, first, last, out):
     (n, 3), the residual precision of each wave (J,) and its log, and ``C``
     (3, 3); ``out``: log-densities (n,), posterior means (n, 3) and
     covariances (n, 3, 3).
+
+    Blocks of subjects in three stages: the sums over each subject's waves;
+    the q x q algebra, one loop over the block between two contiguous
+    scratch arrays (it vectorises, where subject by subject it would wait
+    on each square root and division in turn); the stores.
     """
     T, Y, mask, loadings = data
     means, inv_var, log_inv_var, root = model
@@ -100,92 +107,114 @@ def _class_body(kind, constant, rate, data, model, first, last, out):
     c00, c01, c02 = root[0, 0], root[0, 1], root[0, 2]
     c10, c11, c12 = root[1, 0], root[1, 1], root[1, 2]
     c20, c21, c22 = root[2, 0], root[2, 1], root[2, 2]
-    for i in range(first, last):
-        m0, m1, m2 = means[i, 0], means[i, 1], means[i, 2]
-        # b = Lambda' D^-1 r and the lower triangle of G = Lambda' D^-1 Lambda.
-        b0 = b1 = b2 = 0.0
-        g00 = g10 = g11 = g20 = g21 = g22 = 0.0
-        rr = log_det_d = n_obs = 0.0
-        for j in range(n_waves):
-            # Missing waves (zero outcome, finite time) get zero weight.
-            observed = 1.0 if mask[i, j] else 0.0
-            l0, l1, l2 = _loadings(kind, constant, rate, T[i, j], loadings, i, j)
-            r = Y[i, j] - (l0 * m0 + l1 * m1 + l2 * m2)
-            w = inv_var[j] * observed
-            wr = w * r
-            rr += wr * r
-            b0 += wr * l0
-            b1 += wr * l1
-            b2 += wr * l2
-            w0, w1, w2 = w * l0, w * l1, w * l2
-            g00 += w0 * l0
-            g10 += w1 * l0
-            g11 += w1 * l1
-            g20 += w2 * l0
-            g21 += w2 * l1
-            g22 += w2 * l2
-            log_det_d -= log_inv_var[j] * observed
-            n_obs += observed
-        # GC = G C, then A = I + C' G C (lower triangle) and g = C' b.
-        e00 = g00 * c00 + g10 * c10 + g20 * c20
-        e01 = g00 * c01 + g10 * c11 + g20 * c21
-        e02 = g00 * c02 + g10 * c12 + g20 * c22
-        e10 = g10 * c00 + g11 * c10 + g21 * c20
-        e11 = g10 * c01 + g11 * c11 + g21 * c21
-        e12 = g10 * c02 + g11 * c12 + g21 * c22
-        e20 = g20 * c00 + g21 * c10 + g22 * c20
-        e21 = g20 * c01 + g21 * c11 + g22 * c21
-        e22 = g20 * c02 + g21 * c12 + g22 * c22
-        a00 = 1.0 + c00 * e00 + c10 * e10 + c20 * e20
-        a10 = c01 * e00 + c11 * e10 + c21 * e20
-        a11 = 1.0 + c01 * e01 + c11 * e11 + c21 * e21
-        a20 = c02 * e00 + c12 * e10 + c22 * e20
-        a21 = c02 * e01 + c12 * e11 + c22 * e21
-        a22 = 1.0 + c02 * e02 + c12 * e12 + c22 * e22
-        h0 = c00 * b0 + c10 * b1 + c20 * b2
-        h1 = c01 * b0 + c11 * b1 + c21 * b2
-        h2 = c02 * b0 + c12 * b1 + c22 * b2
-        # A = R R' (R lower), z = R^-1 g, W = R^-1.
-        r00 = math.sqrt(a00)
-        r10 = a10 / r00
-        r20 = a20 / r00
-        r11 = math.sqrt(a11 - r10 * r10)
-        r21 = (a21 - r20 * r10) / r11
-        r22 = math.sqrt(a22 - r20 * r20 - r21 * r21)
-        z0 = h0 / r00
-        z1 = (h1 - r10 * z0) / r11
-        z2 = (h2 - r20 * z0 - r21 * z1) / r22
-        w00, w11, w22 = 1.0 / r00, 1.0 / r11, 1.0 / r22
-        w10 = -r10 * w00 / r11
-        w20 = -(r20 * w00 + r21 * w10) / r22
-        w21 = -r21 * w11 / r22
-        log_density[i] = -0.5 * (
-            n_obs * LOG_2PI + log_det_d
-            + 2.0 * math.log(r00 * r11 * r22)  # each at least 1 (A >= I)
-            + rr - (z0 * z0 + z1 * z1 + z2 * z2)
-        )  # fmt: skip
-        # Q = C W': E[eta | y] = m + Q z and Cov[eta | y] = Q Q'.
-        q00 = c00 * w00
-        q01 = c00 * w10 + c01 * w11
-        q02 = c00 * w20 + c01 * w21 + c02 * w22
-        q10 = c10 * w00
-        q11 = c10 * w10 + c11 * w11
-        q12 = c10 * w20 + c11 * w21 + c12 * w22
-        q20 = c20 * w00
-        q21 = c20 * w10 + c21 * w11
-        q22 = c20 * w20 + c21 * w21 + c22 * w22
-        post_mean[i, 0] = m0 + q00 * z0 + q01 * z1 + q02 * z2
-        post_mean[i, 1] = m1 + q10 * z0 + q11 * z1 + q12 * z2
-        post_mean[i, 2] = m2 + q20 * z0 + q21 * z1 + q22 * z2
-        v00 = q00 * q00 + q01 * q01 + q02 * q02
-        v10 = q10 * q00 + q11 * q01 + q12 * q02
-        v11 = q10 * q10 + q11 * q11 + q12 * q12
-        v20 = q20 * q00 + q21 * q01 + q22 * q02
-        v21 = q20 * q10 + q21 * q11 + q22 * q12
-        v22 = q20 * q20 + q21 * q21 + q22 * q22
-        post_cov[i, 0, 0], post_cov[i, 0, 1], post_cov[i, 0, 2] = v00, v10, v20
-        post_cov[i, 1, 0], post_cov[i, 1, 1], post_cov[i, 1, 2] = v10, v11, v21
-        post_cov[i, 2, 0], post_cov[i, 2, 1], post_cov[i, 2, 2] = v20, v21, v22
+    sums = np.empty((12, _BLOCK))
+    results = np.empty((10, _BLOCK))
+    for start in range(first, last, _BLOCK):
+        size = min(_BLOCK, last - start)
+        for s in range(size):
+            i = start + s
+            m0, m1, m2 = means[i, 0], means[i, 1], means[i, 2]
+            # b = Lambda' D^-1 r, the lower triangle of G = Lambda' D^-1
+            # Lambda, r' D^-1 r, log det D and the number of observed waves.
+            b0 = b1 = b2 = 0.0
+            g00 = g10 = g11 = g20 = g21 = g22 = 0.0
+            rr = log_det_d = n_obs = 0.0
+            for j in range(n_waves):
+                # Missing waves (zero outcome, finite time) get zero weight.
+                observed = 1.0 if mask[i, j] else 0.0
+                l0, l1, l2 = _loadings(kind, constant, rate, T[i, j], loadings, i, j)
+                r = Y[i, j] - (l0 * m0 + l1 * m1 + l2 * m2)
+                w = inv_var[j] * observed
+                wr = w * r
+                rr += wr * r
+                b0 += wr * l0
+                b1 += wr * l1
+                b2 += wr * l2
+                w0, w1, w2 = w * l0, w * l1, w * l2
+                g00 += w0 * l0
+                g10 += w1 * l0
+                g11 += w1 * l1
+                g20 += w2 * l0
+                g21 += w2 * l1
+                g22 += w2 * l2
+                log_det_d -= log_inv_var[j] * observed
+                n_obs += observed
+            sums[0, s], sums[1, s], sums[2, s] = b0, b1, b2
+            sums[3, s], sums[4, s], sums[5, s] = g00, g10, g11
+            sums[6, s], sums[7, s], sums[8, s] = g20, g21, g22
+            sums[9, s], sums[10, s], sums[11, s] = rr, log_det_d, n_obs
+        for s in range(size):
+            b0, b1, b2 = sums[0, s], sums[1, s], sums[2, s]
+            g00, g10, g11 = sums[3, s], sums[4, s], sums[5, s]
+            g20, g21, g22 = sums[6, s], sums[7, s], sums[8, s]
+            rr, log_det_d, n_obs = sums[9, s], sums[10, s], sums[11, s]
+            # GC = G C, then A = I + C' G C (lower triangle) and g = C' b.
+            e00 = g00 * c00 + g10 * c10 + g20 * c20
+            e01 = g00 * c01 + g10 * c11 + g20 * c21
+            e02 = g00 * c02 + g10 * c12 + g20 * c22
+            e10 = g10 * c00 + g11 * c10 + g21 * c20
+            e11 = g10 * c01 + g11 * c11 + g21 * c21
+            e12 = g10 * c02 + g11 * c12 + g21 * c22
+            e20 = g20 * c00 + g21 * c10 + g22 * c20
+            e21 = g20 * c01 + g21 * c11 + g22 * c21
+            e22 = g20 * c02 + g21 * c12 + g22 * c22
+            a00 = 1.0 + c00 * e00 + c10 * e10 + c20 * e20
+            a10 = c01 * e00 + c11 * e10 + c21 * e20
+            a11 = 1.0 + c01 * e01 + c11 * e11 + c21 * e21
+            a20 = c02 * e00 + c12 * e10 + c22 * e20
+            a21 = c02 * e01 + c12 * e11 + c22 * e21
+            a22 = 1.0 + c02 * e02 + c12 * e12 + c22 * e22
+            h0 = c00 * b0 + c10 * b1 + c20 * b2
+            h1 = c01 * b0 + c11 * b1 + c21 * b2
+            h2 = c02 * b0 + c12 * b1 + c22 * b2
+            # A = R R' (R lower), z = R^-1 g, W = R^-1.
+            r00 = math.sqrt(a00)
+            r10 = a10 / r00
+            r20 = a20 / r00
+            r11 = math.sqrt(a11 - r10 * r10)
+            r21 = (a21 - r20 * r10) / r11
+            r22 = math.sqrt(a22 - r20 * r20 - r21 * r21)
+            z0 = h0 / r00
+            z1 = (h1 - r10 * z0) / r11
+            z2 = (h2 - r20 * z0 - r21 * z1) / r22
+            w00, w11, w22 = 1.0 / r00, 1.0 / r11, 1.0 / r22
+            w10 = -r10 * w00 / r11
+            w20 = -(r20 * w00 + r21 * w10) / r22
+            w21 = -r21 * w11 / r22
+            results[0, s] = -0.5 * (
+                n_obs * LOG_2PI + log_det_d
+                + 2.0 * math.log(r00 * r11 * r22)  # each at least 1 (A >= I)
+                + rr - (z0 * z0 + z1 * z1 + z2 * z2)
+            )  # fmt: skip
+            # Q = C W': E[eta | y] = m + Q z and Cov[eta | y] = Q Q'.
+            q00 = c00 * w00
+            q01 = c00 * w10 + c01 * w11
+            q02 = c00 * w20 + c01 * w21 + c02 * w22
+            q10 = c10 * w00
+            q11 = c10 * w10 + c11 * w11
+            q12 = c10 * w20 + c11 * w21 + c12 * w22
+            q20 = c20 * w00
+            q21 = c20 * w10 + c21 * w11
+            q22 = c20 * w20 + c21 * w21 + c22 * w22
+            results[1, s] = q00 * z0 + q01 * z1 + q02 * z2
+            results[2, s] = q10 * z0 + q11 * z1 + q12 * z2
+            results[3, s] = q20 * z0 + q21 * z1 + q22 * z2
+            results[4, s] = q00 * q00 + q01 * q01 + q02 * q02
+            results[5, s] = q10 * q00 + q11 * q01 + q12 * q02
+            results[6, s] = q10 * q10 + q11 * q11 + q12 * q12
+            results[7, s] = q20 * q00 + q21 * q01 + q22 * q02
+            results[8, s] = q20 * q10 + q21 * q11 + q22 * q12
+            results[9, s] = q20 * q20 + q21 * q21 + q22 * q22
+        for s in range(size):
+            i = start + s
+            log_density[i] = results[0, s]
+            for a in range(3):
+                post_mean[i, a] = means[i, a] + results[1 + a, s]
+            v00, v10, v11 = results[4, s], results[5, s], results[6, s]
+            v20, v21, v22 = results[7, s], results[8, s], results[9, s]
+            post_cov[i, 0, 0], post_cov[i, 0, 1], post_cov[i, 0, 2] = v00, v10, v20
+            post_cov[i, 1, 0], post_cov[i, 1, 1], post_cov[i, 1, 2] = v10, v11, v21
+            post_cov[i, 2, 0], post_cov[i, 2, 1], post_cov[i, 2, 2] = v20, v21, v22
 
 
 @cached_njit(inline="always", **_OPTIONS)
@@ -567,7 +596,6 @@ def factor_regression(X, weights, mean, cov, mask):
 # each stage (linear predictors, exponentials, sums) runs over a block in a
 # loop that vectorises or at least pipelines the exponentials, where one
 # subject at a time would wait on each exponential in turn.
-_BLOCK = 128
 
 
 @cached_njit(inline="always", **_OPTIONS)

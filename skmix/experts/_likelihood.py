@@ -549,20 +549,20 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
     ``Lambda' S^-1 X = (I - Gr P) Lambda' D^-1 X``: (n, J, q) and (n, q, q)
     arrays only.
     """
+    # Batched small matrix products (np.matmul) throughout: several times
+    # faster than the equivalent einsums.
     loadings = masked_loadings(curve, data, params.phi[k])
     n, _, q = loadings.shape
     inv_d = np.where(data.mask, 1.0 / params.theta[k], 0.0)
-    residuals = data.Y - np.einsum("njq,nq->nj", loadings, terms.factor_means)
+    residuals = data.Y - _apply(loadings, terms.factor_means)
     cov = terms.posterior_cov
-    scaled = loadings * inv_d[..., None]  # D^-1 Lambda
-    gram = np.einsum("nja,njb->nab", scaled, loadings)
-    b = np.einsum("njq,nj->nq", scaled, residuals)
-    u = inv_d * residuals - np.einsum(
-        "njq,nq->nj", scaled, np.einsum("nab,nb->na", cov, b)
-    )
-    d_means = np.einsum("njq,nj->nq", loadings, u)  # Lambda' u
+    scaled_t = (loadings * inv_d[..., None]).transpose(0, 2, 1)  # Lambda' D^-1
+    gram = scaled_t @ loadings
+    b = _apply(scaled_t, residuals)
+    u = inv_d * (residuals - _apply(loadings, _apply(cov, b)))
+    d_means = _apply(loadings.transpose(0, 2, 1), u)  # Lambda' u
     reduce = np.eye(q) - gram @ cov  # Lambda' S^-1 X = reduce @ Lambda' D^-1 X
-    spread = (np.einsum("nja,nab->njb", loadings, cov) * loadings).sum(axis=2)
+    spread = ((loadings @ cov) * loadings).sum(axis=2)
     diag_precision = inv_d - inv_d * inv_d * spread
     random = not random_effects.fixed_at_zero
     scores = {
@@ -588,10 +588,10 @@ def class_scores(curve, data, params, k, terms, random_effects, step=1e-6):
         ) / (2 * h)
         # d mu = dL m; d Sigma = dL Psi L' + L Psi dL', so tr(G d Sigma) =
         # 2 tr(L' G dL Psi), L' G dL = (L'u u'dL - L' S^-1 dL) / 2.
-        d_u = np.einsum("njq,nj->nq", d_loadings, u)
+        d_u = _apply(d_loadings.transpose(0, 2, 1), u)
         d_phi[:, j] = (d_u * terms.factor_means).sum(axis=1)
         if random:
-            l_inv_dl = reduce @ np.einsum("nja,njb->nab", scaled, d_loadings)
+            l_inv_dl = reduce @ (scaled_t @ d_loadings)
             l_g_dl = 0.5 * (d_means[:, :, None] * d_u[:, None, :] - l_inv_dl)
             d_phi[:, j] += 2 * (l_g_dl * params.psi[k].T).sum(axis=(1, 2))
     scores["phi"] = d_phi
