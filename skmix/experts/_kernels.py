@@ -231,10 +231,13 @@ def _residual_body(kind, constant, rates, data, moments, first, last, partial):
     T, Y, mask, loadings = data
     mean, cov, weights, bounds = moments
     n_waves = Y.shape[1]
-    # Summed here, then stored: LLVM vectorises a local accumulator.
+    # Summed here, then stored: LLVM vectorises a local accumulator. (Plain
+    # loops, not slice assignments, which cost Numba seconds of compilation.)
     sums = np.empty((rates.size, n_waves))
     for chunk in range(first, last):
-        sums[:] = 0.0
+        for g in range(rates.size):
+            for j in range(n_waves):
+                sums[g, j] = 0.0
         for i in range(bounds[chunk], bounds[chunk + 1]):
             m0, m1, m2 = mean[i, 0], mean[i, 1], mean[i, 2]
             v00, v11, v22 = cov[i, 0, 0], cov[i, 1, 1], cov[i, 2, 2]
@@ -253,7 +256,9 @@ def _residual_body(kind, constant, rates, data, moments, first, last, partial):
                         + v22 * l2 * l2
                     )
                     sums[g, j] += observed * (r * r + spread)
-        partial[chunk] = sums
+        for g in range(rates.size):
+            for j in range(n_waves):
+                partial[chunk, g, j] = sums[g, j]
 
 
 # One compiled pass per kind of curve, so that each evaluates its loadings
@@ -690,7 +695,6 @@ def _gate_pass(Z, beta, resp, total, bounds, first, last, value, gradient,
     zt = np.empty((n_gating, _BLOCK))
     products = np.empty((n_gating * (n_gating + 1) // 2, _BLOCK))
     for chunk in range(first, last):
-        g, info = gradient[chunk], information[chunk]
         s = 0.0
         for start in range(bounds[chunk], bounds[chunk + 1], _BLOCK):
             m = min(_BLOCK, bounds[chunk + 1] - start)
@@ -716,7 +720,7 @@ def _gate_pass(Z, beta, resp, total, bounds, first, last, value, gradient,
                     t = 0.0
                     for b in range(m):
                         t += w[b] * zt[c, b]
-                    g[a - 1, c] += t
+                    gradient[chunk, a - 1, c] += t
                 for a2 in range(1, a + 1):
                     same = 1.0 if a == a2 else 0.0
                     for b in range(m):
@@ -728,9 +732,9 @@ def _gate_pass(Z, beta, resp, total, bounds, first, last, value, gradient,
                             for b in range(m):
                                 t += w[b] * products[pair, b]
                             pair += 1
-                            info[a - 1, c, a2 - 1, d] += t
+                            information[chunk, a - 1, c, a2 - 1, d] += t
                             if d < c:
-                                info[a - 1, d, a2 - 1, c] += t
+                                information[chunk, a - 1, d, a2 - 1, c] += t
         value[chunk] = s
 
 
