@@ -464,17 +464,15 @@ def _load_design_block(X, start, m, dt):
 
 
 @cached_njit(**_OPTIONS)
-def _factor_moments_pass(X, weights, mean, cov, mask, bounds, first, last, gram,
-                         cross, spread, totals):  # fmt: skip
-    """Per chunk ``c``, with ``d = [1, x]``: ``gram[c] = sum w d d'``
-    (lower triangle), ``cross[c] = sum w d m'``, ``spread[c] = sum w V``,
-    ``totals[c] = (sum w, sum w n_observed)`` (``m``, ``V`` the posterior
-    factor moments)."""
+def _factor_moments_pass(X, weights, mean, shift, mask, bounds, first, last, gram,
+                         cross, square, totals):  # fmt: skip
+    """Per chunk ``c``, with ``d = [1, x]`` and ``e = m - S' d`` the factor
+    means less the fit ``shift = S``: ``gram[c] = sum w d d'``, ``cross[c] =
+    sum w d e'``, ``square[c] = sum w e e'`` (lower triangles), ``totals[c]
+    = (sum w, sum w n_observed)``."""
     n_design, n_factors = X.shape[1] + 1, mean.shape[1]
-    n_moments = n_factors * n_factors
-    dt = np.empty((n_design, _BLOCK))  # weighted design rows
-    mt = np.empty((n_factors, _BLOCK))
-    vt = np.empty((n_moments, _BLOCK))
+    dt = np.empty((n_design, _BLOCK))
+    et = np.empty((n_factors, _BLOCK))
     wt = np.empty(_BLOCK)
     for chunk in range(first, last):
         for start in range(bounds[chunk], bounds[chunk + 1], _BLOCK):
@@ -489,13 +487,15 @@ def _factor_moments_pass(X, weights, mean, cov, mask, bounds, first, last, gram,
                 total += w
                 observed += w * count
                 for a in range(n_factors):
-                    mt[a, b] = mean[start + b, a]
-                for a in range(n_factors):
-                    for a2 in range(n_factors):
-                        vt[a * n_factors + a2, b] = cov[start + b, a, a2]
+                    et[a, b] = mean[start + b, a]
             totals[chunk, 0] += total
             totals[chunk, 1] += observed
             _load_design_block(X, start, m, dt)
+            for a in range(n_factors):
+                for c in range(n_design):
+                    coefficient = shift[c, a]
+                    for b in range(m):
+                        et[a, b] -= coefficient * dt[c, b]
             for c in range(n_design):
                 for e in range(c + 1):
                     t = 0.0
@@ -505,46 +505,31 @@ def _factor_moments_pass(X, weights, mean, cov, mask, bounds, first, last, gram,
                 for a in range(n_factors):
                     t = 0.0
                     for b in range(m):
-                        t += wt[b] * dt[c, b] * mt[a, b]
+                        t += wt[b] * dt[c, b] * et[a, b]
                     cross[chunk, c, a] += t
-            for e in range(n_moments):
-                t = 0.0
-                for b in range(m):
-                    t += wt[b] * vt[e, b]
-                spread[chunk, e // n_factors, e % n_factors] += t
-
-
-@cached_njit(**_OPTIONS)
-def _scatter_pass(X, weights, mean, coef, bounds, first, last, scatter):
-    """``scatter[c] = sum w (m - C' d)(m - C' d)'`` over chunk ``c``, with
-    ``d = [1, x]`` and ``coef = C`` (1 + p, q)."""
-    n_design, n_factors = X.shape[1] + 1, mean.shape[1]
-    dt = np.empty((n_design, _BLOCK))
-    centred = np.empty((n_factors, _BLOCK))
-    for chunk in range(first, last):
-        for start in range(bounds[chunk], bounds[chunk + 1], _BLOCK):
-            m = min(_BLOCK, bounds[chunk + 1] - start)
-            _load_design_block(X, start, m, dt)
-            for b in range(m):
-                for a in range(n_factors):
-                    centred[a, b] = mean[start + b, a]
-            for a in range(n_factors):
-                for c in range(n_design):
-                    for b in range(m):
-                        centred[a, b] -= coef[c, a] * dt[c, b]
             for a in range(n_factors):
                 for a2 in range(a + 1):
                     t = 0.0
                     for b in range(m):
-                        t += weights[start + b] * centred[a, b] * centred[a2, b]
-                    scatter[chunk, a, a2] += t
+                        t += wt[b] * et[a, b] * et[a2, b]
+                    square[chunk, a, a2] += t
 
 
-def factor_regression(X, weights, mean, cov, mask):
-    """The random-effect experts' M-step sums in two passes over the
-    subjects: the weighted least squares of the posterior factor means on
-    ``[1, x]``, and the moments of the factor covariance and residual
-    variance.
+def _symmetric(lower):
+    return np.tril(lower) + np.tril(lower, -1).T
+
+
+def factor_regression(X, weights, mean, cov, mask, shift):
+    """The random-effect experts' M-step sums in one pass over the subjects:
+    the weighted least squares of the posterior factor means on ``[1, x]``,
+    and the moments of the factor covariance and residual variance.
+
+    The pass works on the means less a nearby fit ``shift`` (the current
+    coefficients): with ``e = m - S' d``, ``coef = S + D`` where ``G D =
+    sum w d e'`` (``G = sum w d d'``), and the centred scatter is ``sum w
+    (m - coef' d)(m - coef' d)' = sum w e e' - D' G D``, with no large
+    numbers cancelling while ``S`` is close. (A second pass from ``coef``
+    where the correction is not small.)
 
     Parameters
     ----------
@@ -554,12 +539,13 @@ def factor_regression(X, weights, mean, cov, mask):
     mean, cov : ndarray of shape (n, q), (n, q, q)
         Posterior factor moments in the class.
     mask : ndarray of shape (n, n_waves)
+    shift : ndarray of shape (1 + p, q)
 
     Returns
     -------
     coef : ndarray of shape (1 + p, q)
     scatter : ndarray of shape (q, q)
-        ``sum w [(m - C' d)(m - C' d)' + V]``.
+        ``sum w [(m - coef' d)(m - coef' d)' + V]``.
     total, observed : float
         ``sum w`` and ``sum w n_observed``.
     """
@@ -570,28 +556,30 @@ def factor_regression(X, weights, mean, cov, mask):
     X = np.asarray(X, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     mean = np.ascontiguousarray(mean, dtype=np.float64)
-    cov = np.ascontiguousarray(cov, dtype=np.float64)
-    gram = np.zeros((n_chunks, n_design, n_design))
-    cross = np.zeros((n_chunks, n_design, n_factors))
-    spread = np.zeros((n_chunks, n_factors, n_factors))
-    totals = np.zeros((n_chunks, 2))
+    for _ in range(2):
+        shift = np.ascontiguousarray(shift, dtype=np.float64)
+        gram = np.zeros((n_chunks, n_design, n_design))
+        cross = np.zeros((n_chunks, n_design, n_factors))
+        square = np.zeros((n_chunks, n_factors, n_factors))
+        totals = np.zeros((n_chunks, 2))
 
-    def moments_task(first, last):
-        return (X, weights, mean, cov, mask, bounds, first, last, gram, cross,
-                spread, totals)  # fmt: skip
+        def task(first, last, shift=shift, gram=gram, cross=cross, square=square,
+                 totals=totals):  # fmt: skip
+            return (X, weights, mean, shift, mask, bounds, first, last, gram,
+                    cross, square, totals)  # fmt: skip
 
-    _split(_factor_moments_pass, n_chunks, n, moments_task)
-    gram = gram.sum(axis=0)
-    gram = np.tril(gram) + np.tril(gram, -1).T
-    coef = np.linalg.solve(gram, cross.sum(axis=0))
-    scatter = np.zeros((n_chunks, n_factors, n_factors))
-
-    def scatter_task(first, last):
-        return X, weights, mean, coef, bounds, first, last, scatter
-
-    _split(_scatter_pass, n_chunks, n, scatter_task)
-    scatter = scatter.sum(axis=0)
-    scatter = np.tril(scatter) + np.tril(scatter, -1).T + spread.sum(axis=0)
+        _split(_factor_moments_pass, n_chunks, n, task)
+        gram = _symmetric(gram.sum(axis=0))
+        step = np.linalg.solve(gram, cross.sum(axis=0))
+        square = _symmetric(square.sum(axis=0))
+        correction = step.T @ gram @ step
+        coef = shift + step
+        # Cancellation loses about log10(ratio) digits: redo from coef.
+        if np.trace(correction) <= 1e2 * max(np.trace(square - correction), 0.0):
+            break
+        shift = coef
+    scatter = square - correction
+    scatter += (weights @ np.reshape(cov, (n, -1))).reshape(n_factors, n_factors)
     total, observed = totals.sum(axis=0)
     return coef, scatter, float(total), float(observed)
 

@@ -125,7 +125,18 @@ def class_terms(curve, data, params, k):
     differences may step there), take the dense reference
     :func:`dense_class_terms`.
     """
-    factor_means = params.alpha[k] + data.X_expert @ params.B[k].T
+    return _class_terms(curve, data, params, k, _with_intercept(data.X_expert))
+
+
+def _with_intercept(X):
+    return np.column_stack([np.ones(len(X)), X])
+
+
+def _class_terms(curve, data, params, k, design):
+    """:func:`class_terms` with the design ``[1, x]`` given (``alpha + B x``
+    as one product: adding ``alpha`` to each row of an (n, q) array is
+    slower than the product)."""
+    factor_means = design @ np.vstack([params.alpha[k], params.B[k].T])
     root = _covariance_root(params.psi[k])
     if root is None or curve.n_factors > MAX_FACTORS:
         dense = dense_class_terms(curve, data, params, k)
@@ -199,7 +210,10 @@ def gating_log_proba(Z, beta):
 
 def e_step(curve, data, params):
     """Class terms, posterior class probabilities and the log-likelihood."""
-    terms = [class_terms(curve, data, params, k) for k in range(len(params.theta))]
+    design = _with_intercept(data.X_expert)
+    terms = [
+        _class_terms(curve, data, params, k, design) for k in range(len(params.theta))
+    ]
     resp, log_norm = class_posterior(
         data.Z, params.beta, np.column_stack([t.log_density for t in terms])
     )
@@ -414,8 +428,9 @@ def m_step_experts(curve, data, params, terms, resp, random_effects, bounds,
             mean, cov = posterior_factors(terms[k])
             # Least squares of the factor means on [1, x]; Psi from the
             # centred means and the posterior covariances.
+            current = np.vstack([params.alpha[k], params.B[k].T])
             coef, scatter, total, observed = factor_regression(
-                data.X_expert, weights, mean, cov, data.mask
+                data.X_expert, weights, mean, cov, data.mask, current
             )
             psi[k] = scatter / total
             profile = _ProfileObjective(curve, data, mean, cov, weights, precision)
@@ -483,7 +498,7 @@ def m_step_gating(Z, resp, beta, max_iter=25, tol=1e-10):
         log_share = np.log(np.maximum(resp.mean(axis=0), np.finfo(float).tiny))
         return (log_share - log_share[0])[:, None]
     beta = beta.copy()
-    total = resp.sum(axis=1)
+    total = resp @ np.ones(n_classes)  # faster than a sum along short rows
     ridge = 1e-10 * np.eye((n_classes - 1) * Z.shape[1])
 
     def objective(b):
