@@ -85,10 +85,17 @@ class ParameterLayout:
         """(class, block, term) of every free parameter, in vector order."""
         rows = []
         factors = self.curve.factor_names
+        # A mixture of regressions names its slopes as statsmodels and
+        # flexmix do ('x'); growth factors need the factor ('slope~x').
+        single = tuple(factors) == ("intercept",)
         for k in range(self.n_classes):
             c = k + 1
             rows += [(c, "mean", f) for f in factors]
-            rows += [(c, "expert", f"{f}~{x}") for f in factors for x in expert_names]
+            rows += [
+                (c, "expert", x if single else f"{f}~{x}")
+                for f in factors
+                for x in expert_names
+            ]
             if self.per_class_psi:
                 rows += [(c, "covariance", n) for n in self._psi_names()]
             if self.per_class_theta:
