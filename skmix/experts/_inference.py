@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from scipy.stats import norm
 
 from ..exceptions import SingularInformationWarning
@@ -340,19 +341,116 @@ def _inverse_information(information, names):
     return np.linalg.pinv(symmetric)
 
 
-def parameter_table(names, estimates, covariance, level=0.95):
-    """Tidy table: class, block, term, estimate, SE, z, p and a Wald CI."""
+#: Confidence-interval methods: Wald intervals on each parameter's natural
+#: scale (:func:`interval_scales`), and plain symmetric Wald intervals.
+INTERVAL_METHODS = ("transformed", "wald")
+
+
+def interval_scales(names, knot_range=None):
+    """The scale of each parameter's Wald interval, from its name.
+
+    Parameters
+    ----------
+    names : list of (class, block, term)
+    knot_range : (float, float) or None
+        The observed time range ``(t_min, t_max)`` the knots lie in, or None
+        when it is unknown.
+
+    Returns
+    -------
+    scales : ndarray of str
+        'log' for parameters positive by definition: residual variances and
+        dispersions (blocks 'residual' and 'dispersion': Gaussian variances,
+        negative-binomial theta, gamma shape) and random-effect variances
+        (``var(...)`` terms of block 'covariance'); 'logit' for spline knots
+        (block 'curve', terms 'knot...') when ``knot_range`` is known;
+        'linear' for the rest (coefficients, covariances, other curve
+        parameters, knots of an unknown range).
+    """
+
+    def scale(block, term):
+        if block in ("residual", "dispersion") or (
+            block == "covariance" and term.startswith("var(")
+        ):
+            return "log"
+        if block == "curve" and term.startswith("knot") and knot_range is not None:
+            return "logit"
+        return "linear"
+
+    return np.array([scale(block, str(term)) for _, block, term in names])
+
+
+def observed_time_range(time):
+    """``(t_min, t_max)`` of the common measurement times, or None."""
+    if time is None:
+        return None
+    return float(np.min(time)), float(np.max(time))
+
+
+def confidence_bounds(estimates, se, level, scales, knot_range=None):
+    """Lower and upper Wald bounds at ``level``, each on its parameter's scale.
+
+    'linear': ``est +- z se``. 'log': ``exp(log est +- z se / est)`` (the
+    delta method's SE of ``log est``), always positive. 'logit' on
+    ``(a, b) = knot_range``: the Wald interval of ``logit u``, ``u = (est -
+    a) / (b - a)``, with SE ``se (b - a) / ((est - a) (b - est))``, mapped
+    back, so within ``(a, b)``. An estimate outside a scale's domain keeps
+    the symmetric interval.
+    """
+    estimates = np.asarray(estimates, dtype=np.float64)
+    se = np.asarray(se, dtype=np.float64)
+    z = norm.ppf(0.5 + level / 2)
+    lower, upper = estimates - z * se, estimates + z * se
+    log = (scales == "log") & (estimates > 0)
+    est = estimates[log]
+    half = z * se[log] / est
+    # A huge relative SE gives an infinite upper bound, not a warning.
+    with np.errstate(over="ignore"):
+        lower[log] = np.exp(np.log(est) - half)
+        upper[log] = np.exp(np.log(est) + half)
+    if knot_range is not None:
+        a, b = knot_range
+        logit = (scales == "logit") & (estimates > a) & (estimates < b)
+        est = estimates[logit]
+        centre = np.log((est - a) / (b - est))
+        half = z * se[logit] * (b - a) / ((est - a) * (b - est))
+        lower[logit] = a + (b - a) * expit(centre - half)
+        upper[logit] = a + (b - a) * expit(centre + half)
+    return lower, upper
+
+
+def confidence_intervals(names, estimates, se, level, method="transformed",
+                         knot_range=None):  # fmt: skip
+    """Bounds by ``method`` (one of ``INTERVAL_METHODS``): on the scales of
+    :func:`interval_scales` ('transformed'), or all symmetric ('wald')."""
+    scales = (
+        interval_scales(names, knot_range)
+        if method == "transformed"
+        else np.full(len(names), "linear")
+    )
+    return confidence_bounds(estimates, se, level, scales, knot_range)
+
+
+def parameter_table(names, estimates, covariance, level=0.95,
+                    method="transformed", knot_range=None):  # fmt: skip
+    """Tidy table: class, block, term, estimate, SE, z, p and a Wald CI.
+
+    ``method='transformed'`` puts each interval on its parameter's scale
+    (:func:`interval_scales`, :func:`confidence_bounds`); 'wald' keeps every
+    interval symmetric. The SEs, z and p are the same for both.
+    """
     variance = np.diag(covariance)
     se = np.sqrt(np.where(variance > 0, variance, np.nan))
     z = estimates / se
-    half = norm.ppf(0.5 + level / 2) * se
+    lower, upper = confidence_intervals(names, estimates, se, level, method,
+                                        knot_range)  # fmt: skip
     table = pd.DataFrame(names, columns=["class", "block", "term"])
     table["estimate"] = estimates
     table["std_error"] = se
     table["z"] = z
     table["p_value"] = 2 * norm.sf(np.abs(z))
-    table["ci_lower"] = estimates - half
-    table["ci_upper"] = estimates + half
+    table["ci_lower"] = lower
+    table["ci_upper"] = upper
     return table
 
 

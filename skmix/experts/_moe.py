@@ -52,9 +52,11 @@ from ._glm import (
 from ._glm import e_step as glm_e_step
 from ._glm import permute as glm_permute
 from ._inference import (
+    INTERVAL_METHODS,
     CovariateScaling,
     ParameterLayout,
     delta_method,
+    observed_time_range,
     original_scale_layout,
     parameter_table,
     to_original_scale,
@@ -211,6 +213,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         EM iterations per start.
     level : float, default=0.95
         Confidence level of the Wald intervals in tables and the summary.
+        By default each interval is on its parameter's natural scale, so
+        none has impossible bounds: variances, dispersions and shapes on the
+        log scale (always positive), spline knots on the logit scale of the
+        observed time range when the subjects share their times,
+        coefficients and covariances symmetric; ``method='wald'`` of
+        :meth:`parameter_table` and
+        :meth:`MixtureResults.conf_int <skmix.experts.MixtureResults.conf_int>` gives
+        the plain symmetric ``estimate +- z SE``.
     random_state : int, RandomState instance or None, default=None
     backend : {'auto', 'numpy'} or None, default=None
         Per-subject covariances are small: the maths always runs on NumPy's
@@ -1112,7 +1122,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         return float(1 - residual / total) if total > 0 else 0.0
 
     # ------------------------------------------------------------- inference
-    def parameter_table(self, *, robust=False, scale="fitted", level=None):
+    def parameter_table(self, *, robust=False, scale="fitted", level=None,
+                        method="transformed"):  # fmt: skip
         """Tidy table of estimates with standard errors and Wald intervals.
 
         Parameters
@@ -1125,6 +1136,15 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             delta-method standard errors.
         level : float, optional
             Confidence level; default ``self.level``.
+        method : {'transformed', 'wald'}, default='transformed'
+            'transformed': each Wald interval on its parameter's natural
+            scale, so none has impossible bounds: variances, dispersions
+            and shapes (blocks 'residual' and 'dispersion', ``var(...)``
+            terms) on the log scale, ``exp(log est +- z SE / est)``; spline
+            knots on the logit scale of the observed time range (symmetric
+            when times vary by subject, as that range is not stored);
+            coefficients and covariances symmetric. 'wald': every interval
+            ``est +- z SE``. The SEs, z and p are the same for both.
 
         Returns
         -------
@@ -1134,22 +1154,25 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_param_option(scale, "scale", ("fitted", "original"))
+        check_param_option(method, "method", INTERVAL_METHODS)
         level = self.level if level is None else level
         check_param_float(level, "level", 0.0, 1.0, "neither")
         covariance = self.robust_covariance_ if robust else self.covariance_
         layout = self._layout_
         vector = layout.pack(self.params_)
+        knots = observed_time_range(self.time_)
         if scale == "fitted" or self.curve_.original_names is None:
-            return parameter_table(layout.names, vector, covariance, level)
+            return parameter_table(layout.names, vector, covariance, level,
+                                   method, knots)  # fmt: skip
         original = original_scale_layout(layout)
         estimates, cov = delta_method(
             lambda v: to_original_scale(layout, original, v), vector, covariance
         )
-        return parameter_table(original.names, estimates, cov, level)
+        return parameter_table(original.names, estimates, cov, level, method, knots)
 
     def results(self, *, robust=False):
         """The fit as a statsmodels-style results object: ``params``,
-        ``bse``, ``pvalues``, ``conf_int(alpha)``, ``cov_params()``,
+        ``bse``, ``pvalues``, ``conf_int(alpha, method)``, ``cov_params()``,
         ``wald_test(...)`` and ``summary()``.
 
         Parameters

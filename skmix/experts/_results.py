@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
-from ..utils import check_param_float
+from ..utils import check_param_float, check_param_option
+from ._inference import (
+    INTERVAL_METHODS,
+    confidence_intervals,
+    observed_time_range,
+)
 
 
 class WaldTestResult(NamedTuple):
@@ -19,13 +24,22 @@ class WaldTestResult(NamedTuple):
     p_value: float
 
 
+_INTERVAL_LABELS = {
+    "transformed": "Wald, natural scales",
+    "wald": "Wald, symmetric",
+}
+
+
 class MixtureResults:
     """Estimates, standard errors, intervals and tests of a fitted
     :class:`MixtureOfExpertsRegressor`, in statsmodels' vocabulary.
 
     Made by :meth:`MixtureOfExpertsRegressor.results`; the standard errors
     are the model's (``covariance_``, or ``robust_covariance_`` with
-    ``robust=True``), computed once, on first use.
+    ``robust=True``), computed once, on first use. Intervals are Wald
+    intervals on each parameter's natural scale by default (variances on
+    the log scale, so always positive); ``conf_int(method='wald')`` gives
+    the symmetric ones.
 
     Attributes
     ----------
@@ -76,24 +90,33 @@ class MixtureResults:
     def pvalues(self):
         return pd.Series(2 * norm.sf(np.abs(self.tvalues)), self._index)
 
-    def conf_int(self, alpha=0.05, method="wald"):
+    def conf_int(self, alpha=0.05, method="transformed"):
         """Confidence intervals at level ``1 - alpha``.
 
         Parameters
         ----------
         alpha : float in (0, 1), default=0.05
-        method : {'wald'}, default='wald'
-            Estimate +- z * SE.
+        method : {'transformed', 'wald'}, default='transformed'
+            'transformed': Wald intervals on each parameter's natural scale,
+            so none has impossible bounds. Variances, dispersions and
+            shapes (blocks 'residual' and 'dispersion', ``var(...)`` terms)
+            get ``exp(log est +- z SE / est)`` (the delta method), always
+            positive; spline knots the logit-scale interval on the observed
+            time range, within it (symmetric when times vary by subject:
+            the range is not stored); coefficients and covariances
+            ``est +- z SE``. 'wald': ``est +- z SE`` for every parameter.
 
         Returns
         -------
         intervals : DataFrame with columns 'lower' and 'upper'
         """
         check_param_float(alpha, "alpha", 0.0, 1.0, "neither")
-        if method != "wald":
-            raise ValueError(f"Unknown method {method!r}; the only one is 'wald'.")
-        half = norm.ppf(1 - alpha / 2) * self.bse
-        return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
+        check_param_option(method, "method", INTERVAL_METHODS)
+        lower, upper = confidence_intervals(
+            list(self._index), self.params.to_numpy(), self.bse.to_numpy(),
+            1 - alpha, method, observed_time_range(self.model.time_),
+        )  # fmt: skip
+        return pd.DataFrame({"lower": lower, "upper": upper}, index=self._index)
 
     def wald_test(self, restrictions, value=None):
         """Wald test of ``R params = q``.
@@ -133,20 +156,22 @@ class MixtureResults:
         statistic = float(difference @ np.linalg.solve(middle, difference))
         return WaldTestResult(statistic, len(R), float(chi2.sf(statistic, len(R))))
 
-    def parameter_table(self, alpha=0.05):
+    def parameter_table(self, alpha=0.05, method="transformed"):
         """Tidy table: class, block, term, estimate, std_error, z, p_value
-        and the interval bounds."""
-        intervals = self.conf_int(alpha)
+        and the interval bounds of :meth:`conf_int` ``(alpha, method)``."""
+        intervals = self.conf_int(alpha, method)
         return pd.DataFrame({
             "estimate": self.params, "std_error": self.bse, "z": self.tvalues,
             "p_value": self.pvalues, "ci_lower": intervals["lower"],
             "ci_upper": intervals["upper"],
         }).reset_index()  # fmt: skip
 
-    def summary(self, alpha=0.05):
-        """A statsmodels ``Summary`` whose header tells how the fit went."""
+    def summary(self, alpha=0.05, method="transformed"):
+        """A statsmodels ``Summary`` whose header tells how the fit went;
+        intervals from :meth:`conf_int` ``(alpha, method)``."""
         from statsmodels.iolib.summary2 import Summary
 
+        check_param_option(method, "method", INTERVAL_METHODS)
         model = self.model
         starts = len(model.start_log_likelihoods_)
         replicated = str(model.best_log_likelihood_replicated_) if starts > 1 else "n/a"
@@ -166,8 +191,10 @@ class MixtureResults:
             "BIC:": f"{self.bic:.3f}",
             "Entropy:": f"{model.entropy_:.3f}",
             "Standard errors:": "sandwich" if self.robust else "observed information",
+            "Intervals:": _INTERVAL_LABELS[method],
         }, ncols=2)  # fmt: skip
-        table = self.parameter_table(alpha).set_index(["class", "block", "term"])
+        table = self.parameter_table(alpha, method)
+        table = table.set_index(["class", "block", "term"])
         table.index = [f"[{c}] {b}: {t}" for c, b, t in table.index]
         table.columns = ["Coef.", "Std.Err.", "z", "P>|z|",
                          f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"]  # fmt: skip
