@@ -8,12 +8,15 @@ from ._enumeration import (
     class_diagnostics,
     compare_classes,
 )
+from ._lmr import LoMendellRubinResult, lo_mendell_rubin_test
 
 __all__ = [
     "BootstrapLRTResult",
     "ClassComparison",
     "ClassDiagnostics",
+    "LoMendellRubinResult",
     "bootstrap_lrt",
     "class_diagnostics",
     "compare_classes",
+    "lo_mendell_rubin_test",
 ]

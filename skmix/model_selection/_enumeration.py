@@ -6,11 +6,15 @@ number of classes ``K``, the log-likelihood, free parameters, AIC, BIC,
 SABIC, ICL, relative entropy, the smallest class's share of the MAP
 classification, whether the best log-likelihood was replicated over random
 starts (Mplus: "THE BEST LOGLIKELIHOOD VALUE HAS BEEN REPLICATED"), and the
-parametric bootstrap LRT p-value of ``K - 1`` against ``K`` (Mplus TECH14,
-through :func:`~skmix.model_selection.bootstrap_lrt`).
+p-values of ``K - 1`` against ``K`` classes: the Vuong-Lo-Mendell-Rubin and
+adjusted LMR tests (Mplus TECH11, through
+:func:`~skmix.model_selection.lo_mendell_rubin_test`) and the parametric
+bootstrap LRT (Mplus TECH14, through
+:func:`~skmix.model_selection.bootstrap_lrt`).
 """
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from numbers import Real
 
@@ -21,6 +25,7 @@ from sklearn.utils import check_random_state
 from .._core import aic, bic, icl, relative_entropy, sabic
 from ..utils import axes_or_new, check_n_components_grid, check_samples
 from ._bootstrap import _SEED_BOUND, _check_int, bootstrap_lrt, n_parameters_of
+from ._lmr import COVARIANCES, UnsupportedModelError, lmr_from_terms, model_terms
 
 #: Posterior probabilities whose shares ``class_diagnostics`` reports.
 POSTERIOR_CUTS = (0.7, 0.8, 0.9)
@@ -158,12 +163,16 @@ class ClassComparison:
     start_log_likelihoods : dict of int to ndarray
         Number of classes -> each start's log-likelihood (sorted, best first).
     bootstrap : BootstrapLRTResult or None
+    lmr : dict of int to LoMendellRubinResult
+        Number of classes ``K`` -> the test of ``K - 1`` against ``K``
+        (empty with ``lmr=False``).
     """
 
     table: object
     models: dict = field(default_factory=dict)
     start_log_likelihoods: dict = field(default_factory=dict)
     bootstrap: object = None
+    lmr: dict = field(default_factory=dict)
 
     def best(self, criterion="bic"):
         """The number of classes with the lowest `criterion`."""
@@ -267,6 +276,8 @@ def compare_classes(
     fit_params=None,
     n_starts=10,
     replication_tol=0.01,
+    lmr=True,
+    lmr_covariance="model",
     blrt=True,
     n_bootstrap=99,
     random_state=None,
@@ -290,6 +301,11 @@ def compare_classes(
       ``n_replicated``: the starts within `replication_tol` of the best, the
       best included;
     - ``converged`` (the best start's);
+    - ``vlmr_p`` and ``lmr_p``: the Vuong-Lo-Mendell-Rubin and adjusted
+      Lo-Mendell-Rubin p-values of ``K - 1`` against ``K`` classes (Mplus
+      TECH11), from :func:`~skmix.model_selection.lo_mendell_rubin_test` on
+      the best fits of ``K - 1`` and ``K`` (NaN for the first row and where
+      ``K - 1`` is not in the grid);
     - ``blrt_p``: the parametric bootstrap LRT p-value of ``K - 1`` against
       ``K`` classes (Mplus TECH14; NaN for the first row and where ``K - 1``
       is not in the grid), from :func:`~skmix.model_selection.bootstrap_lrt`
@@ -318,6 +334,16 @@ def compare_classes(
         for trajectories with individually varying times).
     replication_tol : float, default=0.01
         Log-likelihood units within which a start replicates the best.
+    lmr : bool, default=True
+        Add the VLMR and adjusted LMR p-values. They need per-unit scores,
+        implemented for the Gaussian mixtures of covariance types full,
+        tied, diag, spherical, EII, EEI, E and V (no noise, prior, fixed
+        parameters or missing values) and for the mixture of experts; for
+        other estimators the columns are NaN, with a warning.
+    lmr_covariance : {'model', 'robust'}, default='model'
+        ``covariance`` of :func:`~skmix.model_selection.lo_mendell_rubin_test`:
+        'model' is Lo, Mendell & Rubin's formula, 'robust' reproduces
+        Mplus TECH11's numbers.
     blrt : bool, default=True
         Add the bootstrap LRT p-values (the costly column). The bootstrap
         draws X from a fitted mixture, so it needs an estimator fitted on
@@ -368,6 +394,11 @@ def compare_classes(
         raise ValueError(
             f"replication_tol must be a non-negative number; got {replication_tol!r}."
         )
+    if lmr_covariance not in COVARIANCES:
+        raise ValueError(
+            f"lmr_covariance must be one of {', '.join(map(repr, COVARIANCES))}; "
+            f"got {lmr_covariance!r}."
+        )
     if blrt:
         n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 19)
     rng = check_random_state(random_state)
@@ -404,6 +435,11 @@ def compare_classes(
                 f"{n_starts} starts"
             )
     table = pd.DataFrame(rows)
+    tests = _lmr_tests(models, data, lmr_covariance) if lmr else {}
+    table["vlmr_p"] = [tests[k].p_value if k in tests else math.nan for k in grid]
+    table["lmr_p"] = [
+        tests[k].adjusted_p_value if k in tests else math.nan for k in grid
+    ]
     bootstrap = None
     table["blrt_p"] = math.nan
     if blrt:
@@ -419,4 +455,32 @@ def compare_classes(
             p_values = dict(zip(bootstrap.table["n_components_alternative"],
                                 bootstrap.table["p_value"], strict=True))  # fmt: skip
             table["blrt_p"] = [p_values.get(k, math.nan) for k in grid]
-    return ClassComparison(table, models, starts, bootstrap)
+    return ClassComparison(table, models, starts, bootstrap, tests)
+
+
+def _lmr_tests(models, data, covariance):
+    """``K`` -> the Lo-Mendell-Rubin test of ``K - 1`` against ``K`` classes,
+    for each ``K`` whose ``K - 1`` was fitted; each model's scores and
+    Hessian are computed once. Empty, with a warning, for an estimator the
+    test does not support."""
+    terms, tests = {}, {}
+
+    def terms_of(k):
+        if k not in terms:
+            terms[k] = model_terms(models[k], data.X, data.y, data.fit_params)
+        return terms[k]
+
+    for k in models:
+        if k - 1 not in models:
+            continue
+        try:
+            tests[k] = lmr_from_terms(terms_of(k - 1), terms_of(k), covariance)
+        except UnsupportedModelError as error:
+            warnings.warn(
+                f"No Lo-Mendell-Rubin p-values (vlmr_p, lmr_p are NaN): {error} "
+                "Pass lmr=False to skip them.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return {}
+    return tests

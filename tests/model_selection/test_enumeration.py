@@ -62,6 +62,10 @@ def test_table_criteria_match_their_formulas_and_the_models():
         assert row.n_replicated == np.sum(starts >= starts[0] - 0.01)
     assert result.table["replicated"].iloc[0]  # one class: every start agrees
     assert np.isnan(result.table["blrt_p"]).all()
+    # 1 vs 2 rejected, 2 vs 3 not (tests/model_selection/test_lmr.py checks
+    # these columns against lo_mendell_rubin_test).
+    vlmr = result.table.set_index("n_components")["vlmr_p"]
+    assert np.isnan(vlmr[1]) and vlmr[2] < 1e-6 and vlmr[3] > 0.05
     assert result.best("bic") == 2
 
 
@@ -79,7 +83,7 @@ def test_bic_picks_two_classes_in_simulated_two_class_data():
         compare_classes(
             GaussianMixture(tol=1e-6), _two_classes(seed), n_components=range(1, 5),
             n_starts=3,
-            blrt=False, random_state=seed,
+            lmr=False, blrt=False, random_state=seed,
         ).best("bic")
         for seed in range(10)
     ]  # fmt: skip
@@ -101,7 +105,7 @@ def test_bootstrap_lrt_column_rejects_one_class_not_two():
 
 def test_progress_lines(capsys):
     compare_classes(GaussianMixture(), _two_classes(3), n_components=[1, 2], n_starts=2,
-                    blrt=False, verbose=1, random_state=0)  # fmt: skip
+                    lmr=False, blrt=False, verbose=1, random_state=0)  # fmt: skip
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("2 classes: log-likelihood")
 
@@ -112,7 +116,8 @@ def test_plot_draws_each_criterion():
 
     matplotlib.use("Agg")
     result = compare_classes(GaussianMixture(), _two_classes(4), n_components=[1, 2, 3],
-                             n_starts=2, blrt=False, random_state=0)  # fmt: skip
+                             n_starts=2, lmr=False, blrt=False,
+                             random_state=0)  # fmt: skip
     ax = result.plot()
     assert [line.get_label() for line in ax.get_lines()] == [
         "AIC",
@@ -131,6 +136,7 @@ def test_plot_draws_each_criterion():
         (dict(n_bootstrap=5), "n_bootstrap"),
         (dict(n_starts=0), "n_starts"),
         (dict(replication_tol=-1.0), "replication_tol"),
+        (dict(lmr_covariance="sandwich"), "lmr_covariance"),
     ],
 )
 def test_bad_arguments_raise(kwargs, message):
@@ -203,7 +209,7 @@ def test_missing_values_and_weights():
     X[::9, 1] = np.nan
     result = compare_classes(
         GaussianMixture(missing="fiml"), X, n_components=[1, 2], n_starts=2,
-        blrt=False, random_state=0,
+        lmr=False, blrt=False, random_state=0,
     )  # fmt: skip
     assert result.best("bic") == 2
     np.testing.assert_allclose(result.table["bic"][1], result.models[2].bic(X))
