@@ -14,8 +14,9 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
     threshold, in scikit-learn's outlier conventions.
 
     One known class: :class:`OpenSetGMMDetector` on unlabelled rows. A
-    Gaussian mixture (components chosen by BIC among `n_components`) models
-    the training rows; ``score_samples`` is its log-density and rows below
+    Gaussian mixture (by default full covariances under mclust's conjugate
+    prior, components chosen by BIC among `n_components`) models the
+    training rows; ``score_samples`` is its log-density and rows below
     ``offset_`` are novel: :meth:`predict` returns -1 for them and +1 for
     inliers, as :class:`~sklearn.ensemble.IsolationForest` and
     :class:`~sklearn.neighbors.LocalOutlierFactor` (``novelty=True``) do.
@@ -32,9 +33,12 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
     ----------
     n_components : sequence of int, default=(1, 2, 3, 4, 5)
     covariance_type : str, default='auto'
-        'auto' chooses full, diag or spherical (with `reg_covar`) on a
-        validation split of the fitting rows; or any structure of
-        :class:`~skmix.mixture.GaussianMixture`.
+        'auto': full covariances (``selection='bic'``), or full, diag or
+        spherical chosen on a validation split (``selection='validation'``);
+        or any structure of :class:`~skmix.mixture.GaussianMixture`.
+    selection : {'bic', 'validation'}, default='bic'
+        See :class:`OpenSetGMMDetector`: 'bic' uses all fitting rows and
+        BIC, 'validation' a held-out share of them.
     reg_covar : 'auto' or float, default='auto'
     contamination : 'auto' or float in (0, 0.5], default='auto'
     alpha : float in (0, 1), default=0.05
@@ -73,6 +77,7 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         n_components=(1, 2, 3, 4, 5),
         *,
         covariance_type="auto",
+        selection="bic",
         reg_covar="auto",
         contamination="auto",
         alpha=0.05,
@@ -86,6 +91,7 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
+        self.selection = selection
         self.reg_covar = reg_covar
         self.contamination = contamination
         self.alpha = alpha

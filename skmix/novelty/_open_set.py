@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import ks_2samp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags, check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
@@ -16,8 +16,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
 from .._core import (
+    bic,
     check_dask_samples,
     covariance_model_names,
+    get_covariance_model,
     is_dask_array,
     rowwise,
     stack_scorers,
@@ -37,11 +39,18 @@ from ..utils import (
 )
 
 DENSITIES = ("per_class", "global")
+SELECTIONS = ("bic", "validation")
 # Candidates for covariance_type="auto" ('tied' is per class the same as 'full').
 SELECTED_COVARIANCE_TYPES = ("full", "diag", "spherical")
 # reg_covar="auto": these fractions of the mean feature variance.
 RELATIVE_REG_COVAR_GRID = (1e-6, 1e-3, 1e-2, 1e-1)
 VALIDATION_SIZE = 0.25
+# selection="bic": reg_covar="auto" is this fraction of the mean
+# within-class variance (a floor only: mclust's prior does the regularising).
+BIC_RELATIVE_REG_COVAR = 1e-3
+# selection="bic": a class's candidates are compared on at most this many of
+# its rows; the chosen one is then refitted on all of them.
+BIC_SELECTION_ROWS = 5000
 # Dask input: settings are selected on at most this many rows per class.
 SELECTION_SAMPLE_PER_CLASS = 20_000
 
@@ -212,18 +221,44 @@ class OpenSetGMMDetector(BaseEstimator):
     ----------
     n_components : sequence of int, default=(1, 2, 3, 4, 5)
         Candidates for each class's mixture (and the global one).
-    covariance_type : {'auto', 'full', 'tied', 'diag', 'spherical'}, \
-            default='auto'
-        'auto' chooses among full, diag and spherical (with `reg_covar`) by
-        the log-likelihood of a stratified 25% validation split of the fitting
-        rows; the mixtures are then refitted on all fitting rows. Calibration
-        rows take no part, so the conformal guarantee holds.
+    covariance_type : {'auto', 'full', 'tied', 'diag', 'spherical'} or an \
+            mclust name, default='auto'
+        With ``selection='bic'``, 'auto' gives the classes either their own
+        full-covariance mixtures (MAP estimates under mclust's conjugate
+        prior, ``prior='default'`` of :class:`~skmix.mixture.GaussianMixture`)
+        or one Gaussian each with the classes' common within-class
+        covariance, whichever has the lower BIC over all fitting rows
+        (MclustDA's choice between class-wise and common structures). With
+        ``selection='validation'``, 'auto' chooses among full, diag and
+        spherical, as described there. A name fixes the structure of every
+        class's mixture.
+    selection : {'bic', 'validation'}, default='bic'
+        How the settings are chosen; calibration rows take no part in either,
+        so the conformal guarantee holds.
+
+        - 'bic': on all fitting rows, no split. Per class, the number of
+          components in `n_components` (tried in increasing order until BIC
+          stops improving) minimises BIC, computed on at most 5000 of the
+          class's rows (then the chosen mixture is refitted on all of them);
+          then the covariance (see `covariance_type`). Fast,
+          and robust on small classes: the prior keeps every covariance
+          positive definite and pulls small classes' covariances towards
+          their scale.
+        - 'validation': the detector of skmix 0.1: covariance type (full,
+          diag, spherical for 'auto') and `reg_covar` (for 'auto') chosen by
+          the log-likelihood of a stratified 25% validation split of the
+          fitting rows, then refitted on all fitting rows (12 settings, each
+          a BIC search over `n_components`: slower, and less stable on small
+          classes).
     reg_covar : 'auto' or float, default='auto'
-        Added to covariance diagonals. 'auto' chooses among 1e-6, 1e-3, 1e-2
-        and 1e-1 times the mean feature variance, jointly with
-        `covariance_type`. Few rows per class in many dimensions need far more
-        than GaussianMixture's 1e-6: on the leave-one-class-out benchmark,
-        full covariances with 1e-6 lost 0.10 AUROC on wine and digits.
+        Added to covariance diagonals. With ``selection='bic'``, 'auto' is
+        1e-3 times the mean within-class variance of the features. With
+        ``selection='validation'``, 'auto' chooses among 1e-6, 1e-3, 1e-2 and
+        1e-1 times the mean feature variance, jointly with `covariance_type`.
+        Few rows per class in many dimensions need far more than
+        GaussianMixture's 1e-6: on the leave-one-class-out benchmark, full
+        covariances with 1e-6 and no prior lost 0.10 AUROC on wine and
+        digits.
     density : {'per_class', 'global'}, default='per_class'
         Novelty score from the class-conditional mixtures or from one mixture
         of all known rows.
@@ -247,10 +282,19 @@ class OpenSetGMMDetector(BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
     class_priors_ : ndarray of shape (n_classes,)
     covariance_type_, reg_covar_ : str, float
-        The chosen covariance type and (absolute) regularisation.
-    selection_results_ : list of tuple or None
+        The chosen covariance type and (absolute) regularisation. With
+        ``selection='bic'`` and ``covariance_type='auto'``: 'full' (each
+        class's own or the common matrix, see ``class_covariances_``).
+    class_covariances_ : {'own', 'common'} or None
+        ``selection='bic'``: whether the classes have their own mixtures or
+        one Gaussian each with the common within-class covariance; None
+        otherwise.
+    selection_results_ : dict, list or None
+        ``selection='bic'``: ``{'own': per class, (n_components, BIC) of
+        each candidate tried; 'common': the BIC over all rows of 'own' and
+        'common' (None without that choice)}``. ``selection='validation'``:
         ``(covariance_type, reg_covar, validation mean log-likelihood)`` per
-        candidate, when there was a choice.
+        setting, when there was a choice.
     class_mixtures_ : list of GaussianMixture
     global_mixture_ : GaussianMixture or None
     offset_ : float
@@ -291,6 +335,7 @@ class OpenSetGMMDetector(BaseEstimator):
         n_components=(1, 2, 3, 4, 5),
         *,
         covariance_type="auto",
+        selection="bic",
         density="per_class",
         contamination="auto",
         alpha=0.05,
@@ -307,6 +352,7 @@ class OpenSetGMMDetector(BaseEstimator):
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
+        self.selection = selection
         self.density = density
         self.contamination = contamination
         self.alpha = alpha
@@ -324,6 +370,7 @@ class OpenSetGMMDetector(BaseEstimator):
     # ------------------------------------------------------------- checks
     def _check_parameters(self):
         check_param_option(self.density, "density", DENSITIES)
+        check_param_option(self.selection, "selection", SELECTIONS)
         if not (isinstance(self.contamination, str) and self.contamination == "auto"):
             check_param_float(self.contamination, "contamination", 0.0, 0.5, "right")
         check_param_float(self.alpha, "alpha", 0.0, 1.0, "neither")
@@ -362,9 +409,7 @@ class OpenSetGMMDetector(BaseEstimator):
         return y
 
     # ------------------------------------------------------------- fit
-    def _fit_mixtures(
-        self, X, codes, classes, seed, covariance_type, reg_covar, weight=None
-    ):
+    def _check_class_sizes(self, codes, classes):
         # Every class's size first, so that a too-small class is named
         # before any fit fails on it.
         smallest = min(self._candidate_components())
@@ -375,6 +420,11 @@ class OpenSetGMMDetector(BaseEstimator):
                     f"Class {classes[c]!r} has {counts[c]} training row(s), "
                     f"fewer than the smallest number of components ({smallest})."
                 )
+
+    def _fit_mixtures(
+        self, X, codes, classes, seed, covariance_type, reg_covar, weight=None
+    ):
+        self._check_class_sizes(codes, classes)
         mixtures, global_mixture = [], None
         with warnings.catch_warnings():
             # The per-class selectors pass over degenerate candidates; which
@@ -445,6 +495,165 @@ class OpenSetGMMDetector(BaseEstimator):
             rows.append((covariance_type, reg_covar, score))
         best = max(range(len(rows)), key=lambda i: rows[i][2])
         return rows[best][:2], rows
+
+    # ------------------------------------------------- selection='bic'
+    def _bic_reg_covar(self, X, codes, weight=None):
+        if isinstance(self.reg_covar, str):
+            # Relative to the classes' own spread, not to the distances
+            # between them.
+            within = np.diag(_pooled_covariance(X, codes, weight))
+            return BIC_RELATIVE_REG_COVAR * (float(np.mean(within)) or 1.0)
+        return self.reg_covar
+
+    def _map_mixture(self, n_components, covariance_type, reg_covar, seed, **init):
+        """A mixture under mclust's default prior (none for the structures
+        mclust gives none, and none with fixed covariances)."""
+        has_prior = (
+            getattr(get_covariance_model(covariance_type), "prior_family", None)
+            is not None
+        )
+        # One component, or a given start, needs no k-means.
+        start = "kmeans" if n_components > 1 and not init else "random"
+        return GaussianMixture(
+            n_components, covariance_type=covariance_type,
+            prior="default" if has_prior and "fixed" not in init else None,
+            reg_covar=reg_covar, tol=self.tol, convergence="absolute",
+            max_iter=self.max_iter, n_init=self.n_init, init_params=start,
+            random_state=seed, backend=self.backend, **init,
+        )  # fmt: skip
+
+    def _common_covariance_mixture(self, X, weight, covariance, reg_covar, seed):
+        """One Gaussian at the class mean with the common covariance held
+        fixed: only its mean is fitted (and counted by BIC). `reg_covar`
+        keeps the start's own covariance, which is then replaced, defined
+        for a class of repeated rows."""
+        mean = np.average(X, axis=0, weights=weight)
+        return self._map_mixture(
+            1, "full", reg_covar, seed, means_init=mean[None],
+            precisions_init=np.linalg.inv(covariance)[None], fixed=("covariances",),
+        ).fit(X, sample_weight=weight)  # fmt: skip
+
+    def _bic_search(self, X, weight, covariance_type, reg_covar, seed):
+        """One class's own mixtures: the lowest-BIC number of components in
+        `n_components`, tried in increasing order until BIC stops improving,
+        compared on at most ``BIC_SELECTION_ROWS`` rows (the winner is then
+        refitted on all rows from its solution). Returns the mixture and
+        every candidate's ``(n_components, BIC)``."""
+        rows = np.arange(len(X))
+        if len(rows) > BIC_SELECTION_ROWS:
+            rows = np.sort(
+                np.random.default_rng(seed).choice(rows, BIC_SELECTION_ROWS, False)
+            )
+        X_s, weight_s = X[rows], _rows_of(weight, rows)
+        candidates, best = [], None
+        for n_components in self._candidate_components():
+            if n_components > len(rows):
+                break
+            model = self._map_mixture(n_components, covariance_type, reg_covar, seed)
+            if best is None:  # the smallest must fit: its errors are the user's
+                model.fit(X_s, sample_weight=weight_s)
+            else:
+                try:
+                    model.fit(X_s, sample_weight=weight_s)
+                except ValueError:  # too few distinct rows for this many
+                    break
+            criterion = model.bic(X_s, weight_s)
+            candidates.append((n_components, criterion))
+            if best is not None and not criterion < best[0]:
+                break
+            best = (criterion, model)
+        model = best[1]
+        if len(rows) < len(X):
+            model = self._map_mixture(
+                model.n_components, covariance_type, reg_covar, seed,
+                weights_init=model.weights_, means_init=model.means_,
+                precisions_init=model.precisions_,
+            ).fit(X, sample_weight=weight)  # fmt: skip
+        return model, candidates
+
+    def _fit_by_bic(self, X, codes, classes, seed, weight=None):
+        """selection='bic': (covariance type, reg_covar), mixtures, global
+        mixture, covariance choice ('own' or 'common'), selection results.
+
+        With ``covariance_type='auto'`` and several classes, the classes'
+        own mixtures compete with one Gaussian per class sharing the common
+        within-class covariance, by BIC over all fitting rows (the common
+        covariance counted once), as MclustDA chooses between its EDDA
+        structures: one choice for all classes, since a classifier whose
+        classes mix tight own and broad common covariances is biased towards
+        the broad ones. Only a class with at most ``n_features`` rows, too
+        few for its own covariance, borrows the common one in 'own' too.
+        """
+        self._check_class_sizes(codes, classes)
+        reg_covar = self._bic_reg_covar(X, codes, weight)
+        covariance_type = (
+            "full" if self.covariance_type == "auto" else self.covariance_type
+        )
+        n_features = X.shape[1]
+        total = len(X) if weight is None else float(np.sum(weight))
+        can_share = self.covariance_type == "auto" and len(classes) > 1
+        sizes = _class_totals(codes, len(classes), weight)
+        own, results = [], {"own": [], "common": None}
+        with warnings.catch_warnings():
+            # Degenerate candidates lose on BIC.
+            warnings.simplefilter("ignore", DegenerateMixtureWarning)
+            for c in range(len(classes)):
+                rows = codes == c
+                if can_share and sizes[c] <= n_features:
+                    # Fewer rows than a full covariance needs (d + 1, as
+                    # mclust's guard): the class borrows the common one.
+                    own.append(None)
+                    results["own"].append([])
+                    continue
+                try:
+                    model, candidates = self._bic_search(
+                        X[rows], _rows_of(weight, rows), covariance_type, reg_covar,
+                        seed,
+                    )  # fmt: skip
+                except ValueError:
+                    # A class too small for its own covariance can still
+                    # borrow the common one (whose fit re-raises a bad
+                    # setting).
+                    if not can_share:
+                        raise
+                    model, candidates = None, []
+                own.append(model)
+                results["own"].append(candidates)
+            global_mixture = None
+            if self.density == "global":
+                global_mixture = self._bic_search(
+                    X, weight, covariance_type, reg_covar, seed
+                )[0]
+        mixtures, chosen = own, "own"
+        if can_share:
+            common = _pooled_covariance(X, codes, weight)
+            common += reg_covar * np.eye(n_features)
+            shared = [
+                self._common_covariance_mixture(
+                    X[codes == c],
+                    _rows_of(weight, codes == c),
+                    common,
+                    reg_covar,
+                    seed,
+                )  # fmt: skip
+                for c in range(len(classes))
+            ]
+            # Classes too small for their own covariance borrow the common
+            # one in 'own' too.
+            borrowed = [s if o is None else o for o, s in zip(own, shared, strict=True)]
+            common_size = n_features * (n_features + 1) // 2
+            criteria = {
+                "own": _total_bic(
+                    borrowed, X, codes, weight, total,
+                    common_size if None in own else 0,
+                ),
+                "common": _total_bic(shared, X, codes, weight, total, common_size),
+            }  # fmt: skip
+            results["common"] = criteria
+            mixtures = borrowed
+            if criteria["common"] < criteria["own"]:
+                mixtures, chosen = shared, "common"
+        return (covariance_type, reg_covar), mixtures, global_mixture, chosen, results
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit one mixture per known class and set the novelty threshold.
@@ -529,13 +738,23 @@ class OpenSetGMMDetector(BaseEstimator):
             reference_rows = rng.choice(reference_rows, self.n_reference, replace=False)
         reference_rows = np.sort(reference_rows)
         fit_weight = _rows_of(weight, fit_rows)
+        class_covariances = None
         if distributed:
-            (covariance_type, reg_covar), selection, mixtures, global_mixture = (
+            settings, selection, mixtures, global_mixture, class_covariances = (
                 self._fit_distributed(
                     X_checked, codes, fit_rows, classes, seed, rng, weight
                 )
             )
+            covariance_type, reg_covar = settings
             reference_X = np.asarray(X_checked[reference_rows].compute())
+        elif self.selection == "bic":
+            settings, mixtures, global_mixture, class_covariances, selection = (
+                self._fit_by_bic(
+                    X_checked[fit_rows], codes[fit_rows], classes, seed, fit_weight
+                )
+            )
+            covariance_type, reg_covar = settings
+            reference_X = X_checked[reference_rows]
         else:
             (covariance_type, reg_covar), selection = self._select_settings(
                 X_checked[fit_rows], codes[fit_rows], classes, seed, fit_weight
@@ -551,6 +770,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self.classes_ = classes
         self.covariance_type_ = covariance_type
         self.reg_covar_ = reg_covar
+        self.class_covariances_ = class_covariances
         self.selection_results_ = selection
         self.class_mixtures_ = mixtures
         self.global_mixture_ = global_mixture
@@ -585,30 +805,40 @@ class OpenSetGMMDetector(BaseEstimator):
         )
         X_sample = np.asarray(X[sample].compute())
         sample_weight = _rows_of(weight, sample)
-        settings, selection = self._select_settings(
-            X_sample, codes[sample], classes, seed, sample_weight
-        )
-        sampled, sampled_global = self._fit_mixtures(
-            X_sample, codes[sample], classes, seed, *settings, sample_weight
-        )
+        if self.selection == "bic":
+            settings, sampled, sampled_global, kinds, selection = self._fit_by_bic(
+                X_sample, codes[sample], classes, seed, sample_weight
+            )
 
-        def refit(rows, n_components):
-            return GaussianMixture(
-                n_components, covariance_type=settings[0], reg_covar=settings[1],
-                tol=self.tol, max_iter=self.max_iter, n_init=self.n_init,
-                random_state=seed, backend=self.backend,
-            ).fit(X[rows], sample_weight=_rows_of(weight, rows))  # fmt: skip
+            def refit(rows, model):
+                # The sample's choice, warm-started from its solution.
+                return clone(model).set_params(
+                    weights_init=model.weights_, means_init=model.means_,
+                    precisions_init=model.precisions_,
+                ).fit(X[rows], sample_weight=_rows_of(weight, rows))  # fmt: skip
+        else:
+            kinds = None
+            settings, selection = self._select_settings(
+                X_sample, codes[sample], classes, seed, sample_weight
+            )
+            sampled, sampled_global = self._fit_mixtures(
+                X_sample, codes[sample], classes, seed, *settings, sample_weight
+            )
+
+            def refit(rows, model):
+                return GaussianMixture(
+                    model.n_components, covariance_type=settings[0],
+                    reg_covar=settings[1], tol=self.tol, max_iter=self.max_iter,
+                    n_init=self.n_init, random_state=seed, backend=self.backend,
+                ).fit(X[rows], sample_weight=_rows_of(weight, rows))  # fmt: skip
 
         mixtures = [
-            refit(fit_rows[codes[fit_rows] == c], m.n_components)
-            for c, m in enumerate(sampled)
+            refit(fit_rows[codes[fit_rows] == c], m) for c, m in enumerate(sampled)
         ]
         global_mixture = (
-            refit(fit_rows, sampled_global.n_components)
-            if sampled_global is not None
-            else None
+            refit(fit_rows, sampled_global) if sampled_global is not None else None
         )
-        return settings, selection, mixtures, global_mixture
+        return settings, selection, mixtures, global_mixture, kinds
 
     def _rebuild_scorer(self):
         self._class_mixture = stack_mixtures(self.class_mixtures_, self.class_priors_)
@@ -902,6 +1132,37 @@ def _rows_of(weight, rows):
 def _class_totals(codes, n_classes, weight=None):
     """Rows per class, or their summed frequency weights, as floats."""
     return np.bincount(codes, weight, minlength=n_classes).astype(float)
+
+
+def _total_bic(mixtures, X, codes, weight, n_samples, extra_parameters):
+    """BIC of class-conditional mixtures over all rows: their summed
+    log-likelihoods, their parameters plus `extra_parameters` (shared ones),
+    ``n = n_samples``."""
+    log_likelihood, n_parameters = 0.0, extra_parameters
+    for c, mixture in enumerate(mixtures):
+        rows = codes == c
+        log_likelihood += float(
+            np.dot(
+                mixture.score_samples(X[rows]),
+                np.ones(rows.sum()) if weight is None else weight[rows],
+            )
+        )
+        n_parameters += mixture._n_parameters()
+    return bic(log_likelihood, n_parameters, n_samples)
+
+
+def _pooled_covariance(X, codes, weight=None):
+    """Covariance of the rows about their class's (weighted) mean, pooled
+    over classes (the common covariance of linear discriminant analysis),
+    with ``n - n_classes`` (or ``sum w - n_classes``) degrees of freedom."""
+    n_classes = int(codes.max()) + 1
+    w = np.ones(len(X)) if weight is None else np.asarray(weight, np.float64)
+    totals = np.bincount(codes, weights=w, minlength=n_classes)
+    membership = np.zeros((len(X), n_classes))
+    membership[np.arange(len(X)), codes] = w
+    means = membership.T @ X / totals[:, None]
+    centred = X - means[codes]
+    return (w[:, None] * centred).T @ centred / max(totals.sum() - n_classes, 1.0)
 
 
 def _weighted_variance(X, weight=None):

@@ -8,7 +8,7 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from skmix.novelty import OpenSetGMMDetector
+from skmix.novelty import OpenSetGMMDetector, _open_set
 from skmix.novelty._open_set import (
     conformal_p_values,
     conformal_threshold,
@@ -196,9 +196,9 @@ def test_global_density_option():
     assert detector.predict([[6.0, 0.0]]).tolist() == [1]
 
 
-def test_auto_selection_records_every_candidate():
+def test_validation_selection_records_every_candidate():
     X, y = _known()
-    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    detector = OpenSetGMMDetector(selection="validation", random_state=0).fit(X, y)
     assert len(detector.selection_results_) == 12
     best = max(detector.selection_results_, key=lambda row: row[2])
     assert (detector.covariance_type_, detector.reg_covar_) == best[:2]
@@ -308,16 +308,25 @@ def test_integer_weights_give_the_fit_of_repeated_rows_without_splits():
     np.testing.assert_array_equal(weighted.is_novel(X_new), repeated.is_novel(X_new))
 
 
-def test_zero_weights_are_dropped_rows():
+def _selection_numbers(results):
+    """The criteria in ``selection_results_``, flat, for either selection."""
+    if isinstance(results, dict):  # selection='bic'
+        numbers = [bic for rows in results["own"] for _, bic in rows]
+        return numbers + list((results["common"] or {}).values())
+    return [row[2] for row in results]
+
+
+@pytest.mark.parametrize("selection", ["bic", "validation"])
+def test_zero_weights_are_dropped_rows(selection):
     """With the default selection and calibration splits, too: rows of weight
     0 are dropped before any draw, and a class left without rows is unknown."""
     X, y, weight = _weighted_known(seed=1)
     weight[y == 2] = 0
     kept = weight > 0
-    with_zeros = OpenSetGMMDetector((1, 2), random_state=0).fit(
+    with_zeros = OpenSetGMMDetector((1, 2), selection=selection, random_state=0).fit(
         X, y, sample_weight=weight
     )
-    dropped = OpenSetGMMDetector((1, 2), random_state=0).fit(
+    dropped = OpenSetGMMDetector((1, 2), selection=selection, random_state=0).fit(
         X[kept], y[kept], sample_weight=weight[kept]
     )
     assert with_zeros.classes_.tolist() == [0, 1]
@@ -327,15 +336,17 @@ def test_zero_weights_are_dropped_rows():
         with_zeros.conformal_p_values(X), dropped.conformal_p_values(X)
     )
     # Weights of 0 and 1: the unweighted fit of the rows of weight 1.
-    unit = OpenSetGMMDetector((1, 2), random_state=0).fit(
+    unit = OpenSetGMMDetector((1, 2), selection=selection, random_state=0).fit(
         X, y, sample_weight=kept.astype(float)
     )
-    unweighted = OpenSetGMMDetector((1, 2), random_state=0).fit(X[kept], y[kept])
+    unweighted = OpenSetGMMDetector((1, 2), selection=selection, random_state=0).fit(
+        X[kept], y[kept]
+    )
     assert unit.covariance_type_ == unweighted.covariance_type_
     assert unit.reg_covar_ == pytest.approx(unweighted.reg_covar_, rel=1e-12)
     np.testing.assert_allclose(
-        [row[2] for row in unit.selection_results_],
-        [row[2] for row in unweighted.selection_results_],
+        _selection_numbers(unit.selection_results_),
+        _selection_numbers(unweighted.selection_results_),
         rtol=1e-8,
     )
     _assert_same_detector(unit, unweighted, X, rtol=1e-8)
@@ -452,3 +463,114 @@ def test_too_few_calibration_rows_for_alpha_warn_that_nothing_is_flagged():
         detector = OpenSetGMMDetector(1, alpha=0.01, random_state=0).fit(X, y)
     assert detector.offset_ == -np.inf
     assert not detector.is_novel(X + 100).any()
+
+
+# ----------------------------------------------------- selection='bic'
+def _pooled_reference(X, y):
+    """LDA's pooled within-class covariance, from NumPy's per-class ones."""
+    classes = np.unique(y)
+    scatter = sum((np.sum(y == c) - 1) * np.cov(X[y == c].T) for c in classes)
+    return scatter / (len(X) - len(classes))
+
+
+def test_bic_default_shares_the_common_covariance_of_equal_classes():
+    """Classes of one covariance: one Gaussian each, at the class mean, with
+    the pooled within-class covariance (plus the 1e-3 floor), all rows used
+    (a float contamination holds none out)."""
+    X, y = _known()
+    detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X, y)
+    assert detector.class_covariances_ == "common"
+    criteria = detector.selection_results_["common"]
+    assert criteria["common"] < criteria["own"]
+    floor = 1e-3 * np.mean(np.diag(_pooled_reference(X, y)))
+    assert detector.reg_covar_ == pytest.approx(floor)
+    expected = _pooled_reference(X, y) + floor * np.eye(2)
+    for c, mixture in enumerate(detector.class_mixtures_):
+        np.testing.assert_allclose(mixture.means_[0], X[y == c].mean(axis=0))
+        np.testing.assert_allclose(mixture.covariances_[0], expected, rtol=1e-10)
+
+
+def test_bic_default_gives_unequal_classes_their_own_mixtures():
+    """A class of two blobs and classes of very different shapes: their own
+    mixtures win, the two-blob class with two components (BIC), and its
+    score is the mixture's density."""
+    rng = np.random.default_rng(0)
+    X = np.vstack(
+        [
+            rng.normal([-3.0, 0.0], 0.3, (200, 2)),
+            rng.normal([3.0, 0.0], 0.3, (200, 2)),
+            rng.normal([0.0, 8.0], [4.0, 0.1], (300, 2)),
+        ]
+    )
+    y = np.repeat([0, 1], [400, 300])
+    detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X, y)
+    assert detector.class_covariances_ == "own"
+    assert [m.n_components for m in detector.class_mixtures_] == [2, 1]
+    own = detector.selection_results_["own"]
+    assert [k for k, _ in own[0]] == [1, 2, 3]  # stopped when BIC rose
+    assert own[0][1][1] < min(own[0][0][1], own[0][2][1])
+    expected = logsumexp(
+        [
+            np.log(prior) + mixture.score_samples(X[:5])
+            for prior, mixture in zip(
+                [400 / 700, 300 / 700], detector.class_mixtures_, strict=True
+            )
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(detector.score_samples(X[:5]), expected, rtol=1e-10)
+
+
+def test_bic_default_compares_large_classes_on_a_sample_then_fits_all_rows(
+    monkeypatch,
+):
+    """Candidates are compared on a sample of a large class; the chosen one
+    is refitted on every row (one class: its MAP mean is the mean of all
+    rows, the prior's mean being that mean)."""
+    monkeypatch.setattr(_open_set, "BIC_SELECTION_ROWS", 150)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1000, 3)) @ np.array([[1.0, 0.5, 0], [0, 1, 0.2], [0, 0, 2]])
+    detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X)
+    mixture = detector.class_mixtures_[0]
+    assert mixture.n_components == 1
+    np.testing.assert_allclose(mixture.means_[0], X.mean(axis=0), atol=1e-12)
+    # The covariance is the prior's MAP on all 1000 rows: close to NumPy's.
+    np.testing.assert_allclose(mixture.covariances_[0], np.cov(X.T), rtol=0.02)
+
+
+def test_bic_default_keeps_the_false_alarm_guarantee():
+    """All of the fit uses the fitting rows only, so split-conformal
+    calibration still bounds the false-alarm rate on fresh inliers."""
+    rates = []
+    for seed in range(20):
+        X, y = _known(n_per_class=150, seed=seed)
+        detector = OpenSetGMMDetector(alpha=0.1, random_state=seed).fit(X, y)
+        fresh, _ = _known(n_per_class=500, seed=100 + seed)
+        rates.append(np.mean(detector.is_novel(fresh)))
+    # E[rate] <= alpha; the mean of 20 rates has an SE of about 0.01.
+    assert np.mean(rates) <= 0.1 + 0.025
+
+
+def test_bic_default_lends_the_common_covariance_to_a_tiny_class():
+    """A class with no more rows than features cannot have its own
+    covariance: it borrows the common one, while the others keep theirs."""
+    rng = np.random.default_rng(2)
+    X = np.vstack(
+        [
+            rng.normal(0.0, [3.0, 0.2, 1.0], (200, 3)),
+            rng.normal(10.0, [0.2, 3.0, 1.0], (200, 3)),
+            rng.normal(-10.0, 1.0, (3, 3)),
+        ]
+    )
+    y = np.repeat([0, 1, 2], [200, 200, 3])
+    detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X, y)
+    assert detector.class_covariances_ == "own"
+    assert detector.selection_results_["own"][2] == []
+    floor = 1e-3 * np.mean(np.diag(_pooled_reference(X, y)))
+    expected = _pooled_reference(X, y) + floor * np.eye(3)
+    tiny = detector.class_mixtures_[2]
+    np.testing.assert_allclose(tiny.covariances_[0], expected, rtol=1e-10)
+    np.testing.assert_allclose(tiny.means_[0], X[y == 2].mean(axis=0))
+    for c in (0, 1):  # their own shapes, far from the pooled one
+        own = detector.class_mixtures_[c].covariances_[0]
+        np.testing.assert_allclose(np.diag(own), np.var(X[y == c], axis=0), rtol=0.1)
