@@ -7,6 +7,7 @@ ORDER = [
     "plot_mixture_of_experts.py",
     "plot_semi_supervised_discovery.py",
     "plot_open_set_detection.py",
+    "plot_stream_drift.py",
     "plot_alp_gmm_curriculum.py",
 ]
 

@@ -87,6 +87,14 @@ class GaussianStatistics:
             self.shift,
         )
 
+    def scaled(self, factor):
+        """The statistics with every row's weight multiplied by `factor`
+        (exponential forgetting in online EM)."""
+        return GaussianStatistics(
+            self.n_samples * factor, self.log_likelihood * factor, self.nk * factor,
+            self.sum_x * factor, self.sum_xx * factor, self.shift,
+        )  # fmt: skip
+
     def components(self, index):
         """The statistics of some components only (``index`` into the
         component axis); the log-likelihood is the whole mixture's."""

@@ -284,6 +284,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         EM estimates the others. Fixed means make the covariances the
         scatter about them. Criteria count only the free parameters. Not
         with ``prior``, nor 'weights' with ``noise``.
+    forgetting_factor : float in (0, 1], default=1.0
+        Weight that each :meth:`partial_fit` call gives the statistics
+        accumulated before its batch (the training data's included). 1
+        keeps them all (incremental EM); below 1 they decay exponentially,
+        so the model follows a drifting stream: online EM with a constant
+        step size (Cappe and Moulines 2009), remembering about
+        ``batch_size / (1 - forgetting_factor)`` recent rows.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and :meth:`sample`.
     warm_start : bool, default=False
@@ -371,6 +378,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         hypervolume=None,
         missing="error",
         fixed=None,
+        forgetting_factor=1.0,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -394,6 +402,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.hypervolume = hypervolume
         self.missing = missing
         self.fixed = fixed
+        self.forgetting_factor = forgetting_factor
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -420,6 +429,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_param_option(self.init_params, "init_params", INIT_PARAMS)
         check_param_int(self.verbose, "verbose", 0)
         check_param_int(self.verbose_interval, "verbose_interval", 1)
+        check_param_float(
+            self.forgetting_factor, "forgetting_factor", 0.0, 1.0, "right"
+        )
         if self.hypervolume is not None:
             check_param_float(self.hypervolume, "hypervolume", 0.0, None, "neither")
         if not (is_noise_mask(self.noise) or isinstance(self.noise, bool)):
@@ -842,8 +854,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Update the model with one batch: one E-step on it, one M-step.
 
         Statistics add up across calls (incremental EM with step size equal to
-        each batch's share of the rows seen so far), so streaming a data set
-        through ``partial_fit`` in chunks needs memory for one chunk only. The
+        each batch's share of the rows seen so far; with
+        ``forgetting_factor < 1`` the earlier ones are discounted first), so
+        streaming a data set through ``partial_fit`` in chunks needs memory
+        for one chunk only. The
         first call initialises from its batch with ``init_params``; a call
         after :meth:`fit` adds the batch to the statistics of the training
         data.
@@ -890,6 +904,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         statistics = batch
         if previous_statistics is not None:
+            if self.forgetting_factor < 1.0:
+                previous_statistics = previous_statistics.scaled(self.forgetting_factor)
             statistics = previous_statistics + batch
         fixed = self._fixed_parameters(initial_values, rows.shape[1])
         components = m_step(

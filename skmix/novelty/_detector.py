@@ -45,6 +45,10 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         Target false-alarm rate with ``contamination='auto'``.
     calibration_size : float in (0, 1), default=0.2
     chunk_size : int, default=65536
+    n_reference : int, default=10000
+    forgetting_factor : float in (0, 1], default=1.0
+        See :class:`OpenSetGMMDetector`: below 1, :meth:`partial_fit`
+        follows a drifting stream.
     tol, max_iter, n_init, random_state, backend
         Passed to every :class:`~skmix.mixture.GaussianMixture`.
 
@@ -83,6 +87,8 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         alpha=0.05,
         calibration_size=0.2,
         chunk_size=65536,
+        n_reference=10000,
+        forgetting_factor=1.0,
         tol=1e-3,
         max_iter=100,
         n_init=1,
@@ -97,6 +103,8 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         self.alpha = alpha
         self.calibration_size = calibration_size
         self.chunk_size = chunk_size
+        self.n_reference = n_reference
+        self.forgetting_factor = forgetting_factor
         self.tol = tol
         self.max_iter = max_iter
         self.n_init = n_init
@@ -129,6 +137,31 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         self.n_iter_ = self.mixture_.n_iter_
         self.backend_ = detector.backend_
         record_input_features(self, X)
+        return self
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the density with a batch of inliers and re-set the
+        threshold (see :meth:`OpenSetGMMDetector.partial_fit`; with
+        ``forgetting_factor < 1`` the model follows a drifting stream). A
+        first call is a :meth:`fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : GaussianMixtureNoveltyDetector
+        """
+        if not hasattr(self, "detector_"):
+            return self.fit(X, sample_weight=sample_weight)
+        labels = np.zeros(np.shape(X)[0], dtype=int)
+        self.detector_.partial_fit(X, labels, sample_weight=sample_weight)
+        self.mixture_ = self.detector_.class_mixtures_[0]
+        self.offset_ = self.detector_.offset_
+        self.calibration_scores_ = self.detector_.calibration_scores_
         return self
 
     def score_samples(self, X):

@@ -274,6 +274,16 @@ class OpenSetGMMDetector(BaseEstimator):
     n_reference : int, default=10000
         Training (or calibration) scores kept as the reference distribution
         for :meth:`drift` and for re-thresholding after :meth:`partial_fit`.
+    forgetting_factor : float in (0, 1], default=1.0
+        Below 1, :meth:`partial_fit` follows a drifting stream: each class
+        mixture discounts what it learnt before the batch by this factor
+        (see :class:`~skmix.mixture.GaussianMixture`), class counts decay
+        alike, and a `calibration_size` share of each batch is held out of
+        the update and joins the reference rows, so the threshold is
+        recalibrated on recent inliers the mixtures were not updated with.
+        Reference rows older than the memory horizon (the batches after
+        which ``forgetting_factor ** age < 0.01``; the fit's rows count as
+        batch 0) are dropped, and at most the newest `n_reference` kept.
     tol, max_iter, n_init, random_state, backend
         Passed to every :class:`~skmix.mixture.GaussianMixture`.
 
@@ -311,6 +321,8 @@ class OpenSetGMMDetector(BaseEstimator):
         The backend the mixtures were fitted on.
     n_iter_ : int
         The most EM iterations of a class mixture's fit.
+    n_batches_ : int
+        :meth:`partial_fit` calls since the last :meth:`fit`.
     n_features_in_ : int
 
     References
@@ -343,6 +355,7 @@ class OpenSetGMMDetector(BaseEstimator):
         novelty_label=-1,
         chunk_size=65536,
         n_reference=10000,
+        forgetting_factor=1.0,
         tol=1e-3,
         reg_covar="auto",
         max_iter=100,
@@ -360,6 +373,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self.novelty_label = novelty_label
         self.chunk_size = chunk_size
         self.n_reference = n_reference
+        self.forgetting_factor = forgetting_factor
         self.tol = tol
         self.reg_covar = reg_covar
         self.max_iter = max_iter
@@ -379,6 +393,9 @@ class OpenSetGMMDetector(BaseEstimator):
         )
         check_param_int(self.chunk_size, "chunk_size", 1)
         check_param_int(self.n_reference, "n_reference", 1)
+        check_param_float(
+            self.forgetting_factor, "forgetting_factor", 0.0, 1.0, "right"
+        )
         check_param_option(
             self.covariance_type, "covariance_type", ("auto", *covariance_model_names())
         )
@@ -771,6 +788,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self.covariance_type_ = covariance_type
         self.reg_covar_ = reg_covar
         self.class_covariances_ = class_covariances
+        self._stream_seed, self.n_batches_ = seed, 0
         self.selection_results_ = selection
         self.class_mixtures_ = mixtures
         self.global_mixture_ = global_mixture
@@ -779,7 +797,7 @@ class OpenSetGMMDetector(BaseEstimator):
         self.backend_ = mixtures[0].backend_
         self.n_iter_ = max(mixture.n_iter_ for mixture in mixtures)
         self._rebuild_scorer()
-        self._reference_X = reference_X
+        self._reference_X, self._reference_batches = reference_X, None
         self.reference_weights_ = _rows_of(weight, reference_rows)
         self._set_threshold()
         record_input_features(self, X)
@@ -875,8 +893,10 @@ class OpenSetGMMDetector(BaseEstimator):
 
         One incremental EM step per class present in the batch (see
         :meth:`GaussianMixture.partial_fit`); class priors follow the counts;
-        the threshold is recomputed on the stored reference rows. A first call
-        on an unfitted detector is a :meth:`fit`.
+        the threshold is recomputed on the stored reference rows. With
+        ``forgetting_factor < 1`` the past is discounted and a share of the
+        batch refreshes the reference rows instead (see the parameter). A
+        first call on an unfitted detector is a :meth:`fit`.
 
         Parameters
         ----------
@@ -924,28 +944,64 @@ class OpenSetGMMDetector(BaseEstimator):
         if weight is not None and not weight.all():  # weight 0: the row's absence
             kept = np.flatnonzero(weight)
             X_checked, codes, weight = X_checked[kept], codes[kept], weight[kept]
+        forgetting = self.forgetting_factor
+        held = np.zeros(len(codes), dtype=bool)
+        if forgetting < 1.0:
+            # Reproducible per batch: the fit's seed and the batch's number.
+            batch = getattr(self, "n_batches_", 0)
+            rng = np.random.default_rng([getattr(self, "_stream_seed", 0), batch])
+            held = rng.random(len(codes)) < self.calibration_size
+        update = ~held
         updated = {
             c: _updated_copy(
                 self.class_mixtures_[c],
-                X_checked[codes == c],
-                _rows_of(weight, codes == c),
+                X_checked[update & (codes == c)],
+                _rows_of(weight, update & (codes == c)),
+                forgetting,
             )  # fmt: skip
-            for c in np.unique(codes)
+            for c in np.unique(codes[update])
         }
         global_mixture = self.global_mixture_
         if global_mixture is not None:
-            global_mixture = _updated_copy(global_mixture, X_checked, weight)
+            global_mixture = _updated_copy(
+                global_mixture, X_checked[update], _rows_of(weight, update), forgetting
+            )
         self.class_mixtures_ = [
             updated.get(c, mixture) for c, mixture in enumerate(self.class_mixtures_)
         ]
         self.global_mixture_ = global_mixture
-        self.class_counts_ = self.class_counts_ + _class_totals(
-            codes, self.classes_.size, weight
+        self.class_counts_ = forgetting * self.class_counts_ + _class_totals(
+            codes[update], self.classes_.size, _rows_of(weight, update)
         )
         self.class_priors_ = self.class_counts_ / self.class_counts_.sum()
+        if held.any():
+            self._add_reference_rows(X_checked[held], _rows_of(weight, held))
+        self.n_batches_ = getattr(self, "n_batches_", 0) + 1
         self._rebuild_scorer()
         self._set_threshold()
         return self
+
+    def _add_reference_rows(self, X, weight):
+        """Append held-out rows of a batch to the reference: the newest
+        ``n_reference`` rows of the batches within the memory horizon
+        (weights of 1 where none were given)."""
+        batch = getattr(self, "n_batches_", 0) + 1
+        old_batches = getattr(self, "_reference_batches", None)
+        if old_batches is None:  # the fit's rows
+            old_batches = np.zeros(len(self._reference_X), dtype=np.int64)
+        batches = np.concatenate([old_batches, np.full(len(X), batch)])
+        old_weight = self.reference_weights_
+        weights = None
+        if weight is not None or old_weight is not None:
+            old = np.ones(len(self._reference_X)) if old_weight is None else old_weight
+            weights = np.concatenate(
+                [old, np.ones(len(X)) if weight is None else weight]
+            )
+        reference = np.concatenate([self._reference_X, X])
+        kept = batches > batch - memory_horizon(self.forgetting_factor)
+        kept[: max(kept.size - self.n_reference, 0)] = False
+        self._reference_X, self._reference_batches = reference[kept], batches[kept]
+        self.reference_weights_ = None if weights is None else weights[kept]
 
     # ------------------------------------------------------------- scoring
     def _score(self, X, mixture=None, per_class=False):
@@ -1013,12 +1069,18 @@ class OpenSetGMMDetector(BaseEstimator):
         flags : ndarray of bool, shape (n_samples,)
         """
         if fdr is None:
-            return self.decision_function(X) < 0
+            return self._below_threshold(X)
         check_param_float(fdr, "fdr", 0.0, 1.0, "neither")
         p_values = self.conformal_p_values(X)
         if is_dask_array(p_values):
             p_values = p_values.compute()
         return benjamini_hochberg(np.asarray(p_values), fdr)
+
+    @rowwise(dtype=bool)
+    def _below_threshold(self, X):
+        # Row-wise itself, so a memory map's flags need no float scores of
+        # all rows.
+        return self._score(self._validated(X)) < self.offset_
 
     @rowwise()
     def conformal_p_values(self, X):
@@ -1108,6 +1170,12 @@ class OpenSetGMMDetector(BaseEstimator):
         return tags
 
 
+def memory_horizon(forgetting_factor, weight=0.01):
+    """Batches after which a batch's weight ``forgetting_factor ** age``
+    falls below `weight`."""
+    return max(1, math.ceil(math.log(weight) / math.log(forgetting_factor)))
+
+
 def _label_dtype(classes, novelty_label):
     """Known labels' dtype, or object when `novelty_label` is of another kind."""
     if np.asarray([novelty_label]).dtype.kind != classes.dtype.kind:
@@ -1115,11 +1183,13 @@ def _label_dtype(classes, novelty_label):
     return classes.dtype
 
 
-def _updated_copy(mixture, X, weight=None):
+def _updated_copy(mixture, X, weight=None, forgetting_factor=1.0):
     """A copy of a fitted mixture after one incremental EM step on `X`
-    (rows of frequency weights `weight`, all positive, or None)."""
+    (rows of frequency weights `weight`, all positive, or None), discounting
+    its earlier statistics by `forgetting_factor`."""
     updated = copy.deepcopy(mixture)
     if len(X):
+        updated.set_params(forgetting_factor=forgetting_factor)
         updated.partial_fit(X, sample_weight=weight)
     return updated
 

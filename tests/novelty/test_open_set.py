@@ -1,6 +1,7 @@
 """OpenSetGMMDetector: conformal guarantee, scoring paths, persistence, errors."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -574,3 +575,37 @@ def test_bic_default_lends_the_common_covariance_to_a_tiny_class():
     for c in (0, 1):  # their own shapes, far from the pooled one
         own = detector.class_mixtures_[c].covariances_[0]
         np.testing.assert_allclose(np.diag(own), np.var(X[y == c], axis=0), rtol=0.1)
+
+
+def test_every_row_method_is_lazy_on_dask():
+    """predict, predict_proba, is_novel and the p-values stay Dask arrays
+    and equal the in-memory results (issue 18, item 7)."""
+    da = pytest.importorskip("dask.array")
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0).fit(X, y)
+    lazy_X = da.from_array(X, chunks=(128, 2))
+    for method in ("predict", "predict_proba", "is_novel", "conformal_p_values"):
+        lazy = getattr(detector, method)(lazy_X)
+        assert type(lazy).__module__.startswith("dask"), method
+        np.testing.assert_array_equal(lazy.compute(), getattr(detector, method)(X))
+
+
+def test_memmap_methods_check_feature_names_once(tmp_path):
+    """Fitted on a DataFrame, a memory map scored in many chunks warns once
+    per call (no feature names), and the frame itself not at all."""
+    pd = pytest.importorskip("pandas")
+    X, y = _known()
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    detector = OpenSetGMMDetector(random_state=0, chunk_size=50).fit(frame, y)
+    mapped = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", shape=X.shape)
+    mapped[:] = X
+    for method in ("predict", "predict_proba", "is_novel", "score_samples"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            on_map = getattr(detector, method)(mapped)
+        names = [w for w in caught if "feature names" in str(w.message)]
+        assert len(names) == 1, (method, [str(w.message) for w in caught])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            on_frame = getattr(detector, method)(frame)
+        np.testing.assert_array_equal(on_map, on_frame)
