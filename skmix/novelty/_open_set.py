@@ -51,6 +51,9 @@ BIC_RELATIVE_REG_COVAR = 1e-3
 # selection="bic": a class's candidates are compared on at most this many of
 # its rows; the chosen one is then refitted on all of them.
 BIC_SELECTION_ROWS = 5000
+# selection="bic": a class with at most this many rows per feature borrows the
+# common covariance (its own full one has d(d+1)/2 parameters).
+OWN_COVARIANCE_ROWS_PER_FEATURE = 2
 # Dask input: settings are selected on at most this many rows per class.
 SELECTION_SAMPLE_PER_CLASS = 20_000
 
@@ -598,8 +601,9 @@ class OpenSetGMMDetector(BaseEstimator):
         covariance counted once), as MclustDA chooses between its EDDA
         structures: one choice for all classes, since a classifier whose
         classes mix tight own and broad common covariances is biased towards
-        the broad ones. Only a class with at most ``n_features`` rows, too
-        few for its own covariance, borrows the common one in 'own' too.
+        the broad ones. A class with at most ``2 n_features`` rows, too few
+        for a full covariance of its own, borrows the common one in 'own'
+        too.
         """
         self._check_class_sizes(codes, classes)
         reg_covar = self._bic_reg_covar(X, codes, weight)
@@ -616,9 +620,11 @@ class OpenSetGMMDetector(BaseEstimator):
             warnings.simplefilter("ignore", DegenerateMixtureWarning)
             for c in range(len(classes)):
                 rows = codes == c
-                if can_share and sizes[c] <= n_features:
-                    # Fewer rows than a full covariance needs (d + 1, as
-                    # mclust's guard): the class borrows the common one.
+                if can_share and (
+                    sizes[c] <= OWN_COVARIANCE_ROWS_PER_FEATURE * n_features
+                ):
+                    # Too few rows to estimate a full covariance of its own:
+                    # the class borrows the common one.
                     own.append(None)
                     results["own"].append([])
                     continue

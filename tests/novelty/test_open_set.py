@@ -553,17 +553,17 @@ def test_bic_default_keeps_the_false_alarm_guarantee():
 
 
 def test_bic_default_lends_the_common_covariance_to_a_tiny_class():
-    """A class with no more rows than features cannot have its own
-    covariance: it borrows the common one, while the others keep theirs."""
+    """A class with at most twice as many rows as features gets no full
+    covariance of its own: it borrows the common one; the others keep theirs."""
     rng = np.random.default_rng(2)
     X = np.vstack(
         [
             rng.normal(0.0, [3.0, 0.2, 1.0], (200, 3)),
             rng.normal(10.0, [0.2, 3.0, 1.0], (200, 3)),
-            rng.normal(-10.0, 1.0, (3, 3)),
+            rng.normal(-10.0, 1.0, (6, 3)),
         ]
     )
-    y = np.repeat([0, 1, 2], [200, 200, 3])
+    y = np.repeat([0, 1, 2], [200, 200, 6])
     detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X, y)
     assert detector.class_covariances_ == "own"
     assert detector.selection_results_["own"][2] == []
