@@ -1,6 +1,7 @@
 """Gaussian mixture models fitted by EM on the skmix backends."""
 
 from ._gaussian_mixture import GaussianMixture
+from ._plotting import ellipse_path, plot_classification, plot_uncertainty
 from ._regression import ConditionalMixture, GaussianMixtureRegressor
 from ._score_threshold import (
     GMMScoreThreshold,
@@ -16,7 +17,10 @@ __all__ = [
     "GaussianMixture",
     "GaussianMixtureRegressor",
     "GaussianMixtureSelector",
+    "ellipse_path",
     "gmm_score_threshold",
     "gmm_top_k",
+    "plot_classification",
+    "plot_uncertainty",
     "threshold_from_mixture",
 ]
