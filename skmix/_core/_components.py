@@ -13,8 +13,8 @@ densities and the fused E-step statistics.
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import logsumexp
 
+from .._backend._numpy import logsumexp_rows
 from .._math import e_step_statistics, responsibility_statistics
 from ._covariance import get_covariance_model
 from ._missing import MissingScorer, has_missing
@@ -427,5 +427,9 @@ def group_logsumexp(log_joint, owner):
     n_groups = owner.max() + 1
     out = np.empty((log_joint.shape[0], n_groups))
     for group in range(n_groups):
-        out[:, group] = logsumexp(log_joint[:, owner == group], axis=1)
+        columns = np.flatnonzero(owner == group)
+        if columns.size == 1:  # one component: nothing to sum
+            out[:, group] = log_joint[:, columns[0]]
+        else:  # SciPy's logsumexp costs 3x the scoring kernel here
+            out[:, group] = logsumexp_rows(log_joint[:, columns])
     return out

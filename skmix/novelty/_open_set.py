@@ -6,7 +6,6 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import logsumexp
 from scipy.stats import ks_2samp
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
@@ -15,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import is_cupy_array, resolve_backend
+from .._backend._numpy import logsumexp_rows
 from .._core import (
     bic,
     check_dask_samples,
@@ -1116,7 +1116,7 @@ class OpenSetGMMDetector(BaseEstimator):
         """Posterior of each known class (ignoring novelty)."""
         X = self._validated(X)
         log_class = self._class_log_densities(X)
-        return np.exp(log_class - logsumexp(log_class, axis=1, keepdims=True))
+        return np.exp(log_class - logsumexp_rows(log_class)[:, None])
 
     @rowwise(dtype=lambda self: _label_dtype(self.classes_, self.novelty_label))
     def predict(self, X):
@@ -1124,7 +1124,7 @@ class OpenSetGMMDetector(BaseEstimator):
         X = self._validated(X)
         log_class = self._class_log_densities(X)
         if self.global_mixture_ is None:
-            scores = logsumexp(log_class, axis=1)
+            scores = logsumexp_rows(log_class)
         else:
             scores = np.asarray(self._score(X))
         labels = self.classes_[np.argmax(log_class, axis=1)]
