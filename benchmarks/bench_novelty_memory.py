@@ -115,6 +115,7 @@ def measure(method, path, train_path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000_000)
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:  # child process
@@ -128,7 +129,7 @@ def main():
         print(f"{args.rows:,} x {N_FEATURES} float32 memmap ({size:.2f} GB)")
         print(f"{'method':>20} {'seconds':>8} {'output MB':>10} {'peak MB':>9} "
               f"{'peak/output':>11} {'warnings':>8}")  # fmt: skip
-        for method in METHODS:
+        for method in args.methods:
             child = subprocess.run(
                 [sys.executable, __file__, "--measure", method, str(path),
                  str(train_path)],

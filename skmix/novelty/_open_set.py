@@ -146,6 +146,28 @@ def benjamini_hochberg(p_values, fdr):
     return rejected
 
 
+def _bh_position(positions, calibration_scores, calibration_weights, fdr):
+    """The largest calibration position that Benjamini-Hochberg rejects at
+    `fdr` (-1 for none), given each row's position (the number of
+    calibration scores at or below its score).
+
+    The p-value at position ``j`` is :func:`conformal_p_values`'s; rows at
+    positions up to ``j`` are those with p-values up to it, so
+    ``p_(k) <= k fdr / m`` is checked at each position with ``k`` the rows
+    at or below it, as :func:`benjamini_hochberg` does on sorted p-values.
+    """
+    _, cumulative = _sorted_with_weights(calibration_scores, calibration_weights)
+    n = len(calibration_scores)
+    if cumulative is None:
+        p_at = (1.0 + np.arange(n + 1)) / (n + 1.0)
+    else:
+        p_at = (1.0 + np.concatenate([[0.0], cumulative])) / (cumulative[-1] + 1.0)
+    rows_at_or_below = np.cumsum(np.bincount(positions, minlength=n + 1))
+    m = max(len(positions), 1)
+    rejected = np.flatnonzero(p_at <= fdr * rows_at_or_below / m)
+    return int(rejected[-1]) if rejected.size else -1
+
+
 def conformal_threshold(calibration_scores, alpha, calibration_weights=None):
     """Largest score whose conformal p-value is at most `alpha` (-inf if none).
 
@@ -1077,10 +1099,25 @@ class OpenSetGMMDetector(BaseEstimator):
         if fdr is None:
             return self._below_threshold(X)
         check_param_float(fdr, "fdr", 0.0, 1.0, "neither")
-        p_values = self.conformal_p_values(X)
-        if is_dask_array(p_values):
-            p_values = p_values.compute()
-        return benjamini_hochberg(np.asarray(p_values), fdr)
+        if self.calibration_scores_ is None:
+            raise ValueError(
+                "is_novel(fdr=...) needs conformal p-values: contamination='auto'."
+            )
+        # A conformal p-value is a function of the row's position among the
+        # sorted calibration scores, so Benjamini-Hochberg needs only the
+        # positions' histogram: no float p-values of all rows, no sort.
+        positions = self._calibration_positions(X)
+        if is_dask_array(positions):
+            positions = positions.compute()
+        return positions <= _bh_position(
+            positions, self.calibration_scores_, self.reference_weights_, fdr
+        )
+
+    @rowwise(dtype=np.int64)
+    def _calibration_positions(self, X):
+        """How many calibration scores are at most each row's score."""
+        calibration = np.sort(np.asarray(self.calibration_scores_, np.float64))
+        return np.searchsorted(calibration, self._score(self._validated(X)), "right")
 
     @rowwise(dtype=bool)
     def _below_threshold(self, X):

@@ -609,3 +609,25 @@ def test_memmap_methods_check_feature_names_once(tmp_path):
             warnings.simplefilter("error")
             on_frame = getattr(detector, method)(frame)
         np.testing.assert_array_equal(on_map, on_frame)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fdr_flags_equal_benjamini_hochberg_on_the_p_values(weighted, tmp_path):
+    """is_novel(fdr=) counts rows per calibration position instead of sorting
+    p-values; the flags are those of BH on the conformal p-values, ties and
+    frequency-weighted calibration included, on a memory map too."""
+    from skmix.novelty import benjamini_hochberg
+
+    X, y = _known(300)
+    weight = np.random.default_rng(0).integers(1, 4, len(y)) if weighted else None
+    detector = OpenSetGMMDetector((1,), random_state=0).fit(X, y, sample_weight=weight)
+    rng = np.random.default_rng(1)
+    batch = np.vstack([_known(100, 5)[0], rng.normal(9.0, 3.0, (60, 2))])
+    batch = np.vstack([batch, batch[:40]])  # repeated rows: tied p-values
+    mapped = np.lib.format.open_memmap(tmp_path / "b.npy", mode="w+", shape=batch.shape)
+    mapped[:] = batch
+    for fdr in (0.05, 0.1, 0.3):
+        expected = benjamini_hochberg(detector.conformal_p_values(batch), fdr)
+        assert expected.any()
+        np.testing.assert_array_equal(detector.is_novel(batch, fdr=fdr), expected)
+        np.testing.assert_array_equal(detector.is_novel(mapped, fdr=fdr), expected)
