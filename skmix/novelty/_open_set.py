@@ -162,7 +162,10 @@ def _bh_position(positions, calibration_scores, calibration_weights, fdr):
         p_at = (1.0 + np.arange(n + 1)) / (n + 1.0)
     else:
         p_at = (1.0 + np.concatenate([[0.0], cumulative])) / (cumulative[-1] + 1.0)
-    rows_at_or_below = np.cumsum(np.bincount(positions, minlength=n + 1))
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for start in range(0, len(positions), 1 << 20):  # bincount copies to intp
+        counts += np.bincount(positions[start : start + (1 << 20)], minlength=n + 1)
+    rows_at_or_below = np.cumsum(counts)
     m = max(len(positions), 1)
     rejected = np.flatnonzero(p_at <= fdr * rows_at_or_below / m)
     return int(rejected[-1]) if rejected.size else -1
@@ -1113,11 +1116,13 @@ class OpenSetGMMDetector(BaseEstimator):
             positions, self.calibration_scores_, self.reference_weights_, fdr
         )
 
-    @rowwise(dtype=np.int64)
+    @rowwise(dtype=np.int32)
     def _calibration_positions(self, X):
-        """How many calibration scores are at most each row's score."""
+        """How many calibration scores are at most each row's score (4 bytes
+        a row: the calibration set is far below 2**31 rows)."""
         calibration = np.sort(np.asarray(self.calibration_scores_, np.float64))
-        return np.searchsorted(calibration, self._score(self._validated(X)), "right")
+        scores = self._score(self._validated(X))
+        return np.searchsorted(calibration, scores, "right").astype(np.int32)
 
     @rowwise(dtype=bool)
     def _below_threshold(self, X):
