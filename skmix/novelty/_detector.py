@@ -51,6 +51,8 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         follows a drifting stream.
     tol, max_iter, n_init, random_state, backend
         Passed to every :class:`~skmix.mixture.GaussianMixture`.
+    verbose : int, default=0
+        1 prints the selection's progress.
 
     Attributes
     ----------
@@ -94,6 +96,7 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         n_init=1,
         random_state=None,
         backend=None,
+        verbose=0,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -110,6 +113,7 @@ class GaussianMixtureNoveltyDetector(OutlierMixin, BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
         self.backend = backend
+        self.verbose = verbose
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the density and set the threshold.

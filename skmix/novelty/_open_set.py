@@ -21,6 +21,7 @@ from .._core import (
     covariance_model_names,
     get_covariance_model,
     is_dask_array,
+    progress_reporter,
     rowwise,
     stack_scorers,
 )
@@ -314,6 +315,9 @@ class OpenSetGMMDetector(BaseEstimator):
         batch 0) are dropped, and at most the newest `n_reference` kept.
     tol, max_iter, n_init, random_state, backend
         Passed to every :class:`~skmix.mixture.GaussianMixture`.
+    verbose : int, default=0
+        1 prints a line per class as its mixtures are chosen
+        (``selection='bic'``) and the covariance choice, with elapsed time.
 
     Attributes
     ----------
@@ -390,6 +394,7 @@ class OpenSetGMMDetector(BaseEstimator):
         n_init=1,
         random_state=None,
         backend=None,
+        verbose=0,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -408,11 +413,13 @@ class OpenSetGMMDetector(BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
         self.backend = backend
+        self.verbose = verbose
 
     # ------------------------------------------------------------- checks
     def _check_parameters(self):
         check_param_option(self.density, "density", DENSITIES)
         check_param_option(self.selection, "selection", SELECTIONS)
+        check_param_int(self.verbose, "verbose", 0)
         if not (isinstance(self.contamination, str) and self.contamination == "auto"):
             check_param_float(self.contamination, "contamination", 0.0, 0.5, "right")
         check_param_float(self.alpha, "alpha", 0.0, 1.0, "neither")
@@ -640,6 +647,7 @@ class OpenSetGMMDetector(BaseEstimator):
         can_share = self.covariance_type == "auto" and len(classes) > 1
         sizes = _class_totals(codes, len(classes), weight)
         own, results = [], {"own": [], "common": None}
+        report = progress_reporter(self.verbose, "OpenSetGMMDetector")
         with warnings.catch_warnings():
             # Degenerate candidates lose on BIC.
             warnings.simplefilter("ignore", DegenerateMixtureWarning)
@@ -652,6 +660,10 @@ class OpenSetGMMDetector(BaseEstimator):
                     # the class borrows the common one.
                     own.append(None)
                     results["own"].append([])
+                    report(
+                        f"class {classes[c]} ({c + 1}/{len(classes)}): too few "
+                        "rows, borrows the common covariance"
+                    )
                     continue
                 try:
                     model, candidates = self._bic_search(
@@ -667,6 +679,14 @@ class OpenSetGMMDetector(BaseEstimator):
                     model, candidates = None, []
                 own.append(model)
                 results["own"].append(candidates)
+                report(
+                    f"class {classes[c]} ({c + 1}/{len(classes)}): "
+                    + (
+                        f"{model.n_components} component(s) by BIC"
+                        if model is not None
+                        else "borrows the common covariance"
+                    )
+                )
             global_mixture = None
             if self.density == "global":
                 global_mixture = self._bic_search(
@@ -701,6 +721,10 @@ class OpenSetGMMDetector(BaseEstimator):
             mixtures = borrowed
             if criteria["common"] < criteria["own"]:
                 mixtures, chosen = shared, "common"
+            report(
+                f"covariances: {chosen} (BIC own {criteria['own']:.1f}, "
+                f"common {criteria['common']:.1f})"
+            )
         return (covariance_type, reg_covar), mixtures, global_mixture, chosen, results
 
     def fit(self, X, y=None, sample_weight=None):

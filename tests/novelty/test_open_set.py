@@ -631,3 +631,17 @@ def test_fdr_flags_equal_benjamini_hochberg_on_the_p_values(weighted, tmp_path):
         assert expected.any()
         np.testing.assert_array_equal(detector.is_novel(batch, fdr=fdr), expected)
         np.testing.assert_array_equal(detector.is_novel(mapped, fdr=fdr), expected)
+
+
+def test_verbose_reports_each_class_and_the_covariance_choice(capsys):
+    X, y = _known()
+    OpenSetGMMDetector(random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""  # silent by default
+    OpenSetGMMDetector(random_state=0, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "[OpenSetGMMDetector] class 0 (1/3)",
+        "[OpenSetGMMDetector] class 1 (2/3)",
+        "[OpenSetGMMDetector] class 2 (3/3)",
+        "[OpenSetGMMDetector] covariances",
+    ]
