@@ -18,6 +18,7 @@ from .._core import (
     covariance_model_names,
     kmeans_labels,
     masked_posteriors,
+    progress_reporter,
     rowwise,
 )
 from .._math import (
@@ -141,6 +142,9 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         EM iterations per round.
     random_state : int, RandomState instance or None, default=None
     backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
+    verbose : int, default=0
+        1 prints a line per split/merge round: the number of novel classes,
+        the partition's log posterior and the elapsed time.
 
     Attributes
     ----------
@@ -199,6 +203,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         max_iter=200,
         random_state=None,
         backend=None,
+        verbose=0,
     ):
         self.n_components_per_class = n_components_per_class
         self.unlabelled_label = unlabelled_label
@@ -217,9 +222,11 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.backend = backend
+        self.verbose = verbose
 
     # ------------------------------------------------------------- checks
     def _check_parameters(self):
+        check_param_int(self.verbose, "verbose", 0)
         check_param_int(self.n_components_per_class, "n_components_per_class", 1)
         check_param_int(self.n_novel_init, "n_novel_init", 0)
         check_param_option(
@@ -607,14 +614,21 @@ class _SplitMergeSearch:
 
     def run(self, rng):
         """Explore with split/merge rounds; keep the best partition seen."""
+        report = progress_reporter(self.params.verbose, "SemiSupervisedGMM")
         state = self.em(self._initial_state(rng))
         best, best_score = state, self.partition_log_posterior(state)
+        report(f"start: {state.n_novel} novel class(es), log posterior "
+               f"{best_score:.2f}")  # fmt: skip
         sizes = [state.component_classes.size]
-        for _ in range(self.params.max_rounds):
+        for round_number in range(self.params.max_rounds):
             state = self.round(state, rng)
             state = self.em(state)
             score = self.partition_log_posterior(state)
             self.history[-1]["log_posterior"] = score
+            report(
+                f"round {round_number + 1}/{self.params.max_rounds}: "
+                f"{state.n_novel} novel class(es), log posterior {score:.2f}"
+            )
             if score > best_score:
                 best, best_score = state, score
             sizes.append(state.component_classes.size)

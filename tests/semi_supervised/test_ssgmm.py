@@ -164,3 +164,20 @@ def test_failed_fit_leaves_previous_fit_untouched():
     with pytest.raises(ValueError):
         model.fit(X, np.full(len(X), -1))
     np.testing.assert_array_equal(model.means_, before)
+
+
+def test_verbose_reports_each_split_merge_round(capsys):
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(c, 1, (150, 2)) for c in (0, 6, 12)])
+    y = np.repeat([0, 1, 2], 150)
+    y[100:] = -1
+    y[150:200] = 1
+    SemiSupervisedGMM(random_state=0, max_rounds=4).fit(X, y)
+    assert capsys.readouterr().out == ""
+    model = SemiSupervisedGMM(random_state=0, max_rounds=4, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[SemiSupervisedGMM] start: ")
+    rounds = [line for line in lines if "round" in line]
+    assert len(rounds) == len(model.split_merge_history_) and rounds[0].startswith(
+        "[SemiSupervisedGMM] round 1/4: "
+    )
