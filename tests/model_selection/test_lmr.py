@@ -519,3 +519,26 @@ def test_scikit_learn_gaussian_mixture():
     a, b = lo_mendell_rubin_test(*ours, X), lo_mendell_rubin_test(*theirs, X)
     assert a.statistic == pytest.approx(b.statistic, rel=1e-6)
     np.testing.assert_allclose(a.weights, b.weights, atol=1e-5)
+
+
+def test_glm_experts_are_scored_per_subject():
+    """flexmix's NPreg: Poisson experts, rows grouped in 100 subjects."""
+    import pandas as pd
+
+    from skmix.experts import MixtureOfExpertsRegressor
+
+    data = pd.read_csv(Path(__file__).parents[1] / "data" / "flexmix" / "npreg.csv")
+    X, y, groups = data[["x"]].to_numpy(), data["yp"].to_numpy(), data["id1"]
+    models = [
+        MixtureOfExpertsRegressor(
+            n_components=k, family="poisson", gating_features=None, tol=1e-10,
+            n_init=2, random_state=0,
+        ).fit(X, y, groups=groups)
+        for k in (1, 2)
+    ]  # fmt: skip
+    result = lo_mendell_rubin_test(*models, X, y, groups=groups)
+    assert result.n_samples == 100 and result.df == 3
+    assert result.statistic == pytest.approx(
+        2 * (models[1].log_likelihood_ - models[0].log_likelihood_)
+    )
+    assert result.p_value < 1e-6
