@@ -305,7 +305,7 @@ def vuong_weights(
     # those of the symmetric R D R' for S = Q R (QR: S'S, whose condition
     # is squared, is never formed; several times faster than an SVD).
     scores = np.hstack([scores_alternative, scores_null])
-    root = linalg.qr(scores, mode="r")[0][: min(scores.shape)]
+    root = np.linalg.qr(scores, mode="r")  # (min(n, p + q), p + q)
     D = linalg.block_diag(
         _estimate_covariance(
             scores_alternative, hessian_alternative, covariance, "alternative model"
