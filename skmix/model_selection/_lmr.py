@@ -701,10 +701,12 @@ def lo_mendell_rubin_test(
     reliable. tidySEM's ``calc_lrt``/``lr_lmr`` report only the adjusted
     statistic, with ``3 (K - K_0)`` for ``p - q`` (univariate normal
     mixtures) and a chi-square(p - q) tail instead of the weighted sum; this
-    function computes the weights, as Mplus and LatentGOLD do (Mplus uses
+    function computes the weights, as Mplus and LatentGOLD do (Mplus with
     the robust covariance of the estimates where Vuong's formula has the
-    inverse information, so its weights and VLMR p-values differ; the
-    adjusted statistic is the same).
+    inverse information: ``covariance='robust'``). Under the null hypothesis
+    the test is liberal where the likelihood is unbounded (class-specific
+    variances) or the data have several features; see
+    :doc:`/model_selection` for its size in simulations.
 
     Parameters
     ----------
@@ -744,6 +746,14 @@ def lo_mendell_rubin_test(
     non-nested hypotheses. Econometrica 57, 307-333.
     Imhof, J. P. (1961). Computing the distribution of quadratic forms in
     normal variables. Biometrika 48, 419-426.
+    Jeffries, N. O. (2003). A note on "Testing the number of components in a
+    normal mixture". Biometrika 90, 991-994.
+    Nylund, K. L., Asparouhov, T. & Muthén, B. O. (2007). Deciding on the
+    number of classes in latent class analysis and growth mixture modeling.
+    Structural Equation Modeling 14, 535-569.
+    Vermunt, J. K. (2024). The Vuong-Lo-Mendell-Rubin test for latent class
+    and latent profile analysis: a note on the different implementations in
+    Mplus and LatentGOLD. Methodology 20, 72-83.
 
     Examples
     --------
