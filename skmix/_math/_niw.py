@@ -36,24 +36,30 @@ def niw_prior(mean, expected_covariance, kappa=1e-4, nu=None):
     return NIWPrior(np.asarray(mean, dtype=np.float64), kappa, nu, psi)
 
 
-def pooled_within_class_covariance(X, labels):
-    """Covariance of rows about their class mean, pooled over classes.
+def pooled_within_class_covariance(X, labels, weight=None):
+    """Covariance of rows about their class mean, pooled over classes (the
+    common covariance of linear discriminant analysis).
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    labels : ndarray of int of shape (n_samples,)
+    labels : ndarray of shape (n_samples,)
+    weight : ndarray of shape (n_samples,), default=None
+        Frequency weights: class means are weighted, and the scatter is
+        divided by ``sum w - n_classes`` instead of ``n - n_classes``.
 
     Returns
     -------
     covariance : ndarray of shape (n_features, n_features)
     """
-    centred = np.empty_like(X)
-    for label in np.unique(labels):
-        rows = labels == label
-        centred[rows] = X[rows] - X[rows].mean(axis=0)
-    n_classes = np.unique(labels).size
-    return centred.T @ centred / max(len(X) - n_classes, 1)
+    classes, codes = np.unique(labels, return_inverse=True)
+    w = np.ones(len(X)) if weight is None else np.asarray(weight, np.float64)
+    totals = np.bincount(codes, weights=w, minlength=classes.size)
+    membership = np.zeros((len(X), classes.size))
+    membership[np.arange(len(X)), codes] = w
+    centred = X - (membership.T @ X / totals[:, None])[codes]
+    scatter = (w[:, None] * centred).T @ centred
+    return scatter / max(totals.sum() - classes.size, 1.0)
 
 
 def niw_log_marginal_likelihood(X, prior):

@@ -26,6 +26,7 @@ from .._core import (
     rowwise,
     stack_scorers,
 )
+from .._math import pooled_within_class_covariance
 from ..exceptions import DegenerateMixtureWarning
 from ..mixture import GaussianMixture, GaussianMixtureSelector
 from ..utils import (
@@ -550,12 +551,12 @@ class OpenSetGMMDetector(BaseEstimator):
         return rows[best][:2], rows
 
     # ------------------------------------------------- selection='bic'
-    def _bic_reg_covar(self, X, codes, weight=None):
+    def _bic_reg_covar(self, pooled):
+        """reg_covar of selection='bic', from the pooled within-class
+        covariance: relative to the classes' own spread, not to the
+        distances between them."""
         if isinstance(self.reg_covar, str):
-            # Relative to the classes' own spread, not to the distances
-            # between them.
-            within = np.diag(_pooled_covariance(X, codes, weight))
-            return BIC_RELATIVE_REG_COVAR * (float(np.mean(within)) or 1.0)
+            return BIC_RELATIVE_REG_COVAR * (float(np.mean(np.diag(pooled))) or 1.0)
         return self.reg_covar
 
     def _map_mixture(self, n_components, covariance_type, reg_covar, seed, **init):
@@ -639,7 +640,8 @@ class OpenSetGMMDetector(BaseEstimator):
         too.
         """
         self._check_class_sizes(codes, classes)
-        reg_covar = self._bic_reg_covar(X, codes, weight)
+        pooled = pooled_within_class_covariance(X, codes, weight)
+        reg_covar = self._bic_reg_covar(pooled)
         covariance_type = (
             "full" if self.covariance_type == "auto" else self.covariance_type
         )
@@ -654,30 +656,23 @@ class OpenSetGMMDetector(BaseEstimator):
             warnings.simplefilter("ignore", DegenerateMixtureWarning)
             for c in range(len(classes)):
                 rows = codes == c
-                if can_share and (
-                    sizes[c] <= OWN_COVARIANCE_ROWS_PER_FEATURE * n_features
+                model, candidates = None, []
+                # Too few rows to estimate a full covariance of its own: the
+                # class borrows the common one.
+                if not can_share or (
+                    sizes[c] > OWN_COVARIANCE_ROWS_PER_FEATURE * n_features
                 ):
-                    # Too few rows to estimate a full covariance of its own:
-                    # the class borrows the common one.
-                    own.append(None)
-                    results["own"].append([])
-                    report(
-                        f"class {classes[c]} ({c + 1}/{len(classes)}): too few "
-                        "rows, borrows the common covariance"
-                    )
-                    continue
-                try:
-                    model, candidates = self._bic_search(
-                        X[rows], _rows_of(weight, rows), covariance_type, reg_covar,
-                        seed,
-                    )  # fmt: skip
-                except ValueError:
-                    # A class too small for its own covariance can still
-                    # borrow the common one (whose fit re-raises a bad
-                    # setting).
-                    if not can_share:
-                        raise
-                    model, candidates = None, []
+                    try:
+                        model, candidates = self._bic_search(
+                            X[rows], _rows_of(weight, rows), covariance_type,
+                            reg_covar, seed,
+                        )  # fmt: skip
+                    except ValueError:
+                        # A class too small for its own covariance can still
+                        # borrow the common one (whose fit re-raises a bad
+                        # setting).
+                        if not can_share:
+                            raise
                 own.append(model)
                 results["own"].append(candidates)
                 report(
@@ -695,8 +690,7 @@ class OpenSetGMMDetector(BaseEstimator):
                 )[0]
         mixtures, chosen = own, "own"
         if can_share:
-            common = _pooled_covariance(X, codes, weight)
-            common += reg_covar * np.eye(n_features)
+            common = pooled + reg_covar * np.eye(n_features)
             shared = [
                 self._common_covariance_mixture(
                     X[codes == c],
@@ -1295,20 +1289,6 @@ def _total_bic(mixtures, X, codes, weight, n_samples, extra_parameters):
         )
         n_parameters += mixture._n_parameters()
     return bic(log_likelihood, n_parameters, n_samples)
-
-
-def _pooled_covariance(X, codes, weight=None):
-    """Covariance of the rows about their class's (weighted) mean, pooled
-    over classes (the common covariance of linear discriminant analysis),
-    with ``n - n_classes`` (or ``sum w - n_classes``) degrees of freedom."""
-    n_classes = int(codes.max()) + 1
-    w = np.ones(len(X)) if weight is None else np.asarray(weight, np.float64)
-    totals = np.bincount(codes, weights=w, minlength=n_classes)
-    membership = np.zeros((len(X), n_classes))
-    membership[np.arange(len(X)), codes] = w
-    means = membership.T @ X / totals[:, None]
-    centred = X - means[codes]
-    return (w[:, None] * centred).T @ centred / max(totals.sum() - n_classes, 1.0)
 
 
 def _weighted_variance(X, weight=None):
