@@ -10,19 +10,28 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import axes_or_new, check_param_float
 
 
-def _fitted_mixture(model):
-    """The GaussianMixture of a mixture or of a selector (its best)."""
+def _plot_inputs(model, X, features, ax):
+    """The GaussianMixture of a mixture or of a selector (its best), the
+    rows' coordinates on the two checked `features`, and the axes."""
     check_is_fitted(model)
-    return getattr(model, "best_estimator_", model)
-
-
-def _checked_features(features, n_features):
+    mixture = getattr(model, "best_estimator_", model)
+    n_features = mixture.n_features_in_
     features = tuple(int(f) for f in features)
     if len(features) != 2 or not all(0 <= f < n_features for f in features):
         raise ValueError(
             f"features must be two column indices in [0, {n_features}); got {features}."
         )
-    return features
+    points = np.asarray(X, dtype=np.float64)[:, list(features)]
+    return mixture, points, features, axes_or_new(ax)
+
+
+def _label_axes(ax, model, features):
+    names = getattr(model, "feature_names_in_", None)
+    x_label, y_label = (
+        str(names[f]) if names is not None else f"feature {f}" for f in features
+    )
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
 
 
 def ellipse_path(mean, covariance, level=0.95, n_points=100):
@@ -64,26 +73,22 @@ def plot_classification(model, X, *, features=(0, 1), level=0.95, ax=None):
     -------
     ax : matplotlib.axes.Axes
     """
-    mixture = _fitted_mixture(model)
-    X = np.asarray(X, dtype=np.float64)
-    features = _checked_features(features, mixture.n_features_in_)
+    mixture, points, features, ax = _plot_inputs(model, X, features, ax)
     check_param_float(level, "level", 0.0, 1.0, "neither")
-    ax = axes_or_new(ax)
-    labels = mixture.predict(X)
+    labels = model.predict(X)  # through the model's own input checks
     covariances = mixture._fitted_components().full_covariances()
     pair = np.ix_(features, features)
     for k in range(mixture.n_components):
         colour = f"C{k % 10}"
         rows = labels == k
         label = f"component {k + 1} ({rows.sum()} rows)"
-        ax.scatter(X[rows, features[0]], X[rows, features[1]], s=12, c=colour,
-                   alpha=0.7, label=label)  # fmt: skip
+        ax.scatter(points[rows, 0], points[rows, 1], s=12, c=colour, alpha=0.7,
+                   label=label)  # fmt: skip
         mean = mixture.means_[k, list(features)]
         path = ellipse_path(mean, covariances[k][pair], level)
         ax.plot(path[:, 0], path[:, 1], c=colour, lw=1.5)
         ax.plot(*mean, "+", c="k", ms=10)
-    ax.set_xlabel(_feature_name(model, features[0]))
-    ax.set_ylabel(_feature_name(model, features[1]))
+    _label_axes(ax, model, features)
     ax.legend(fontsize=8, title=f"{level:.0%} ellipses", title_fontsize=8)
     return ax
 
@@ -103,23 +108,14 @@ def plot_uncertainty(model, X, *, features=(0, 1), ax=None):
     -------
     ax : matplotlib.axes.Axes
     """
-    mixture = _fitted_mixture(model)
-    X = np.asarray(X, dtype=np.float64)
-    features = _checked_features(features, mixture.n_features_in_)
-    ax = axes_or_new(ax)
-    uncertainty = 1.0 - mixture.predict_proba(X).max(axis=1)
+    _, points, features, ax = _plot_inputs(model, X, features, ax)
+    uncertainty = 1.0 - model.predict_proba(X).max(axis=1)
     top = max(float(uncertainty.max()), 1e-12)
     order = np.argsort(uncertainty)  # the most uncertain drawn last, on top
-    points = ax.scatter(
-        X[order, features[0]], X[order, features[1]], c=uncertainty[order],
+    scatter = ax.scatter(
+        points[order, 0], points[order, 1], c=uncertainty[order],
         s=8 + 120 * uncertainty[order] / top, cmap="viridis", vmin=0.0,
     )  # fmt: skip
-    ax.figure.colorbar(points, ax=ax, label="uncertainty (1 - max posterior)")
-    ax.set_xlabel(_feature_name(model, features[0]))
-    ax.set_ylabel(_feature_name(model, features[1]))
+    ax.figure.colorbar(scatter, ax=ax, label="uncertainty (1 - max posterior)")
+    _label_axes(ax, model, features)
     return ax
-
-
-def _feature_name(model, index):
-    names = getattr(model, "feature_names_in_", None)
-    return str(names[index]) if names is not None else f"feature {index}"
