@@ -9,6 +9,7 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
+from skmix.mixture import GaussianMixture
 from skmix.novelty import OpenSetGMMDetector, _open_set
 from skmix.novelty._open_set import (
     conformal_p_values,
@@ -645,3 +646,44 @@ def test_verbose_reports_each_class_and_the_covariance_choice(capsys):
         "[OpenSetGMMDetector] class 2 (3/3)",
         "[OpenSetGMMDetector] covariances",
     ]
+
+
+def _map_gaussian_mixture(n_components, reg_covar):
+    """The candidate mixture of ``OpenSetGMMDetector(random_state=0)``, run
+    to convergence in one go (from the seed the detector draws)."""
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    return GaussianMixture(
+        n_components, prior="default", reg_covar=reg_covar, tol=1e-3,
+        convergence="absolute", init_params="kmeans", random_state=seed,
+    )  # fmt: skip
+
+
+def test_bic_default_stops_a_losing_candidate_early_with_full_ems_choice():
+    """One Gaussian class in 32 dimensions: the two-component candidate stops
+    after its trial steps, and loses as it does run to convergence (whose
+    BIC is lower than the stopped one's, yet above one component's)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(800, 32)) * rng.uniform(0.5, 2.0, 32)
+    detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X)
+    [(_, one), (k, stopped)] = detector.selection_results_["own"][0]
+    assert k == 2
+    full = _map_gaussian_mixture(2, detector.reg_covar_).fit(X)
+    assert full.n_iter_ > _open_set.CANDIDATE_TRIAL_STEPS
+    assert one < full.bic(X) < stopped
+
+
+def test_bic_default_runs_a_winning_candidate_to_convergence():
+    """A class of a broad and a tight blob in 8 dimensions (k-means starts
+    them apart, EM takes several steps): the two-component candidate is the
+    uninterrupted EM run (same iterations, same parameters)."""
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(0.0, 1.0, (400, 8)), rng.normal(0.5, 0.3, (200, 8))])
+    detector = OpenSetGMMDetector(contamination=0.05, random_state=0).fit(X)
+    mixture = detector.class_mixtures_[0]
+    assert mixture.n_components == 2
+    full = _map_gaussian_mixture(2, detector.reg_covar_).fit(X)
+    assert full.n_iter_ > _open_set.CANDIDATE_TRIAL_STEPS
+    assert mixture.n_iter_ == full.n_iter_
+    np.testing.assert_allclose(mixture.lower_bounds_, full.lower_bounds_, rtol=1e-12)
+    np.testing.assert_allclose(mixture.means_, full.means_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mixture.covariances_, full.covariances_, rtol=1e-10)
