@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import resolve_backend
@@ -32,6 +32,7 @@ from .._core import (
 )
 from .._core._noise import noise_of_kept_rows, noise_start_rows
 from .._core._prior import check_prior_spec
+from .._core._progress import progress, run_tasks
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     axes_or_new,
@@ -128,6 +129,13 @@ def _criteria(log_likelihood, n_parameters, resp, weight):
         aic=aic(log_likelihood, n_parameters),
         icl=icl(log_likelihood, n_parameters, n_samples, resp, weight),
     )
+
+
+def _evaluate_timed(*args):
+    """:func:`_evaluate`'s outcome and its time in seconds."""
+    clock = perf_counter()
+    outcome = _evaluate(*args)
+    return outcome, perf_counter() - clock
 
 
 def _evaluate(estimator, X, start, covariance_type, n_components, weight=None):
@@ -285,7 +293,8 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     n_jobs : int, default=None
         Candidates fitted in parallel (joblib); None is one.
     verbose : int, default=0
-        1 prints a line per candidate.
+        0 is silent; 1 prints a line per candidate (criterion and time) and,
+        with tqdm installed, draws a progress bar on stderr.
     backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
 
     Attributes
@@ -532,28 +541,31 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         return noise_start_rows(noise, X, X.shape[0])
 
     def _fit_all(self, X, start, tasks, noise, weight=None):
-        if self.n_jobs not in (None, 1):
-            return Parallel(n_jobs=self.n_jobs, verbose=10 * self.verbose)(
-                delayed(_evaluate)(self._candidate(noise), X, start, *task, weight)
-                for task in tasks
-            )
+        """Every candidate's outcome, in the order of `tasks` (in parallel
+        with `n_jobs`), with a bar and a line per candidate when `verbose`."""
+        jobs = [
+            delayed(_evaluate_timed)(self._candidate(noise), X, start, *task, weight)
+            for task in tasks
+        ]
+        bar = progress(
+            run_tasks(jobs, self.n_jobs), total=len(jobs), verbose=self.verbose,
+            label=type(self).__name__, unit="fit",
+        )  # fmt: skip
         outcomes = []
-        for index, task in enumerate(tasks, 1):
-            clock = perf_counter()
-            outcomes.append(_evaluate(self._candidate(noise), X, start, *task, weight))
-            if self.verbose:
-                self._report(index, len(tasks), outcomes[-1][0], clock)
+        for index, (outcome, seconds) in enumerate(bar, 1):
+            outcomes.append(outcome)
+            bar.write(self._report(index, len(jobs), outcome[0], seconds))
         return outcomes
 
-    def _report(self, index, total, row, clock):
+    def _report(self, index, total, row, seconds):
         value = row[self.criterion]
         outcome = (
             f"{self.criterion.upper()} {value:.3f}" if row["status"] == "fitted"
             else f"{row['status']}: {row['error']}"
         )  # fmt: skip
-        print(
+        return (
             f"[{index}/{total}] {row['covariance_type']}, {row['n_components']} "
-            f"components: {outcome} ({perf_counter() - clock:.2f} s)"
+            f"components: {outcome} ({seconds:.2f} s)"
         )
 
     def summary(self, n_best=3):
