@@ -17,21 +17,20 @@ Gaussian mixtures (skmix's and scikit-learn's).
 """
 
 import copy
-import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from time import perf_counter
 
-import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 
 from .._core import get_covariance_model
+from .._core._progress import progress, run_tasks, write
 from ..utils import axes_or_new, check_n_components_grid
 
 BOOTSTRAP_INITS = ("fitted", "estimator")
@@ -284,10 +283,6 @@ def _replicate(adapter, null_model, alternative_model, n_samples, seed, init, re
     return math.nan, failed, False
 
 
-def _parallel_supports_generators():
-    return "return_as" in inspect.signature(joblib.Parallel).parameters
-
-
 # ----------------------------------------------------------------------- result
 @dataclass(repr=False)
 class BootstrapLRTResult:
@@ -503,7 +498,8 @@ def bootstrap_lrt(
         Replicates run in parallel with joblib (None: 1 unless in a
         :func:`joblib.parallel_backend` context; -1: all cores).
     verbose : int, default=0
-        1 prints a line per test; 2 also one per replicate.
+        1 prints a line per test and, with tqdm installed, draws a progress
+        bar of its replicates on stderr; 2 also prints a line per replicate.
 
     Returns
     -------
@@ -615,7 +611,6 @@ def bootstrap_lrt(
     n_samples = adapter.n_samples(X)
 
     rows, bootstrap = [], {}
-    generators = _parallel_supports_generators()
     for test, k in enumerate(grid):
         start = perf_counter()
         if repair_negative and log_likelihoods[k + 1] < log_likelihoods[k]:
@@ -626,7 +621,7 @@ def bootstrap_lrt(
                 models[k + 1] = repaired
         observed = 2.0 * (log_likelihoods[k + 1] - log_likelihoods[k])
 
-        tasks = (
+        tasks = [
             delayed(_replicate)(
                 adapter,
                 models[k],
@@ -637,15 +632,16 @@ def bootstrap_lrt(
                 repair_negative,
             )
             for seed in replicate_seeds[test]
-        )
-        parallel = Parallel(
-            n_jobs=n_jobs, **({"return_as": "generator"} if generators else {})
-        )
+        ]
+        bar = progress(
+            run_tasks(tasks, n_jobs), total=n_bootstrap, verbose=verbose,
+            label=f"bootstrap_lrt {k} vs {k + 1}", unit="replicate",
+        )  # fmt: skip
         replicates = []
-        for index, replicate in enumerate(parallel(tasks)):
+        for index, replicate in enumerate(bar):
             replicates.append(replicate)
             if verbose > 1:
-                print(
+                bar.write(
                     f"  {k} vs {k + 1}: replicate {index + 1}/{n_bootstrap}, "
                     f"LRTS = {replicate[0]:.4f}"
                 )
@@ -680,7 +676,7 @@ def bootstrap_lrt(
             }
         )
         if verbose > 0:
-            print(
+            write(
                 f"bootstrap_lrt: {k} vs {k + 1} components: LRTS = {observed:.4f}, "
                 f"p = {p_value:.4g} ({valid.size} replicates, "
                 f"{rows[-1]['n_failed']} redrawn) in {perf_counter() - start:.1f} s"

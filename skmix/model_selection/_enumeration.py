@@ -21,8 +21,10 @@ from numbers import Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
+from sklearn.utils.parallel import delayed
 
 from .._core import aic, bic, icl, relative_entropy, sabic
+from .._core._progress import progress, run_tasks
 from ..utils import axes_or_new, check_n_components_grid, check_samples
 from ._bootstrap import _SEED_BOUND, _check_int, bootstrap_lrt, n_parameters_of
 from ._lmr import COVARIANCES, UnsupportedModelError, lmr_from_terms, model_terms
@@ -251,20 +253,37 @@ class _Data:
         return model.predict_proba(self.X)
 
 
-def _fit_starts(estimator, data, n_components, seeds):
-    """One fit per seed (a single start each); the fits sorted best first."""
-    fits = []
-    for seed in seeds:
-        model = clone(estimator).set_params(n_components=n_components)
-        params = model.get_params(deep=False)
-        if "n_init" in params:
-            model.set_params(n_init=1)
-        if "random_state" in params:
-            model.set_params(random_state=int(seed))
-        data.fit(model)
-        fits.append((data.log_likelihood(model), model))
-    fits.sort(key=lambda fit: -fit[0])
-    return fits
+def _fit_start(estimator, data, n_components, seed):
+    """One fit from one start: (log-likelihood, model)."""
+    model = clone(estimator).set_params(n_components=n_components)
+    params = model.get_params(deep=False)
+    if "n_init" in params:
+        model.set_params(n_init=1)
+    if "random_state" in params:
+        model.set_params(random_state=int(seed))
+    data.fit(model)
+    return data.log_likelihood(model), model
+
+
+def _fit_starts(estimator, data, grid, seeds, n_jobs, verbose):
+    """``K`` -> the fits of ``K`` classes, one per seed, sorted best first;
+    all starts of all ``K`` in parallel with `n_jobs`, a bar over them when
+    `verbose`. Yields each ``K``'s fits as soon as they are done."""
+    tasks = [
+        delayed(_fit_start)(estimator, data, k, seed)
+        for k, row in zip(grid, seeds, strict=True)
+        for seed in row
+    ]
+    bar = progress(
+        run_tasks(tasks, n_jobs), total=len(tasks), verbose=verbose,
+        label="compare_classes", unit="fit",
+    )  # fmt: skip
+    fits, grid = [], iter(grid)
+    for fit in bar:
+        fits.append(fit)
+        if len(fits) == seeds.shape[1]:
+            yield next(grid), sorted(fits, key=lambda fit: -fit[0]), bar
+            fits = []
 
 
 def compare_classes(
@@ -353,9 +372,12 @@ def compare_classes(
     random_state : int, RandomState instance or None, default=None
         Seeds the starts and the bootstrap.
     n_jobs : int, default=None
-        Parallel bootstrap replicates (joblib).
+        Starts fitted in parallel (joblib), and the bootstrap replicates.
+        Every seed is drawn up front, so the results do not depend on it.
     verbose : int, default=0
-        1 prints one line per number of classes.
+        1 prints one line per number of classes and, with tqdm installed,
+        draws a progress bar of the fits on stderr; 2 also reports the
+        bootstrap's (``verbose=1`` there).
 
     Returns
     -------
@@ -403,9 +425,10 @@ def compare_classes(
         n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 19)
     rng = check_random_state(random_state)
     rows, models, starts = [], {}, {}
-    for k in grid:
-        seeds = rng.randint(_SEED_BOUND, size=n_starts)
-        fits = _fit_starts(estimator, data, k, seeds)
+    # Every start's seed is drawn first, in the order of the classes, so
+    # the results do not depend on n_jobs.
+    seeds = np.stack([rng.randint(_SEED_BOUND, size=n_starts) for _ in grid])
+    for k, fits, bar in _fit_starts(estimator, data, grid, seeds, n_jobs, verbose):
         log_likelihood, model = fits[0]
         values = np.array([value for value, _ in fits])
         n_replicated = int(np.sum(values >= log_likelihood - replication_tol))
@@ -429,7 +452,7 @@ def compare_classes(
         ))  # fmt: skip
         models[k], starts[k] = model, values
         if verbose:
-            print(
+            bar.write(
                 f"{k} classes: log-likelihood {log_likelihood:.4f}, BIC "
                 f"{rows[-1]['bic']:.4f}, best replicated by {n_replicated} of "
                 f"{n_starts} starts"
