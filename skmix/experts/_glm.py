@@ -21,7 +21,7 @@ from scipy import sparse
 from .._core import EMDriver
 from ._inference import _inverse_information, central_jacobian
 from ._likelihood import _logsumexp_rows, gating_log_proba, m_step_gating
-from ._starts import runs_to_convergence
+from ._starts import StartRunner, runs_to_convergence
 
 
 class GLMData(NamedTuple):
@@ -365,12 +365,12 @@ class GLMLayout:
     def gradient(self, data, vector):
         return data.subject_weights @ self.score_matrix(data, self.unpack(vector))
 
-    def covariances(self, data, params, relative_step=1e-5):
+    def covariances(self, data, params, relative_step=1e-5, verbose=0):
         """Inverse observed information (central differences of the
         analytic score) and the sandwich covariance."""
         vector = self.pack(params)
         hessian = central_jacobian(
-            lambda v: self.gradient(data, v), vector, relative_step
+            lambda v: self.gradient(data, v), vector, relative_step, verbose
         )
         information = -(hessian + hessian.T) / 2
         scores = self.score_matrix(data, params)
@@ -431,46 +431,47 @@ def initial_resp(family, data, n_components, init_params, rng):
 
 def run_starts(family, data, coefficient_map, n_components, *, init_params,
                n_init, short_run_iter, n_final, max_iter, tol, rng,
-               report=None):  # fmt: skip
+               runner=None):  # fmt: skip
     """(params, log-likelihood, n_iter, converged) of each start run to
     convergence: every start for 'kmeans' and 'random'; for 'emEM' the best
     ``n_final`` of ``n_init`` short runs (Biernacki, Celeux & Govaert 2003)
-    from k-means and random partitions in turn. ``report(message)`` hears
-    of each run."""
-    report = report or (lambda message: None)
+    from k-means and random partitions in turn. ``runner``
+    (:class:`StartRunner`) runs the starts, in parallel with its ``n_jobs``,
+    and reports on each."""
+    runner = runner or StartRunner()
     seeds = rng.randint(np.iinfo(np.int32).max, size=n_init)
+    emEM = init_params == "emEM"
+    # emEM's short runs alternate k-means and random partitions: on count
+    # data k-means of the link-scale outcome finds the basin of the best
+    # optimum where random partitions rarely do (flexmix's bioChemists
+    # example: 1 of 10 of its random starts).
+    kinds = [
+        ("kmeans" if index % 2 == 0 else "random") if emEM else init_params
+        for index in range(n_init)
+    ]
+    short_run_iter = short_run_iter if emEM else 0
+    results = runner.map(
+        _glm_start,
+        [(family, data, coefficient_map, n_components, kind, seed, short_run_iter, tol)
+         for kind, seed in zip(kinds, seeds, strict=True)],
+        "short runs" if emEM else "starts",
+    )  # fmt: skip
     starts, first_kmeans = [], None
-    for index, seed in enumerate(seeds):
-        # emEM's short runs alternate k-means and random partitions: on
-        # count data k-means of the link-scale outcome finds the basin of
-        # the best optimum where random partitions rarely do (flexmix's
-        # bioChemists example: 1 of 10 of its random starts).
-        kind = init_params
-        if init_params == "emEM":
-            kind = "kmeans" if index % 2 == 0 else "random"
-        resp = initial_resp(
-            family, data, n_components, kind, np.random.RandomState(seed)
-        )
-        try:
-            params = params_from_resp(family, data, resp, coefficient_map)
-        except (np.linalg.LinAlgError, EMFailure):
+    for index, (kind, start) in enumerate(zip(kinds, results, strict=True)):
+        if start is None:  # the start's partition gave no parameters
             continue
-        if init_params == "emEM":
-            params, log_likelihood, _, _ = run_em(
-                family, data, params, coefficient_map, short_run_iter, tol
-            )
-            report(
+        if emEM:
+            runner.report(
                 f"short run {index + 1}/{n_init} ({kind}): log-likelihood "
-                f"{log_likelihood:.4f}" if params is not None else
+                f"{start[0]:.4f}" if start[1] is not None else
                 f"short run {index + 1}/{n_init} ({kind}): failed"
             )  # fmt: skip
-            if params is not None:
-                starts.append((log_likelihood, params))
-                if kind == "kmeans" and first_kmeans is None:
-                    first_kmeans = starts[-1]
-        else:
-            starts.append((np.nan, params))
-    if init_params == "emEM":
+            if start[1] is None:
+                continue
+            if kind == "kmeans" and first_kmeans is None:
+                first_kmeans = start
+        starts.append(start)
+    if emEM:
         # The first k-means start always continues: its basin can climb
         # slowly and look worse than others after the short runs (it holds
         # the best optimum of flexmix's bioChemists example).
@@ -479,10 +480,32 @@ def run_starts(family, data, coefficient_map, n_components, *, init_params,
         extra = [] if first_kmeans is None else [first_kmeans]
         starts = best + [s for s in extra if all(s is not b for b in best)]
     return runs_to_convergence(
-        starts,
-        lambda params: run_em(family, data, params, coefficient_map, max_iter, tol),
-        report,
+        starts, _glm_run, (family, data, coefficient_map, max_iter, tol), runner
     )
+
+
+def _glm_start(family, data, coefficient_map, n_components, kind, seed,
+               short_run_iter, tol):  # fmt: skip
+    """One start from the partition `kind` drawn with `seed`: (short-run
+    log-likelihood, params), params None when the short run failed, the
+    log-likelihood NaN without one (``short_run_iter=0``); None when the
+    partition gives no parameters."""
+    resp = initial_resp(family, data, n_components, kind, np.random.RandomState(seed))
+    try:
+        params = params_from_resp(family, data, resp, coefficient_map)
+    except (np.linalg.LinAlgError, EMFailure):
+        return None
+    if not short_run_iter:
+        return np.nan, params
+    params, log_likelihood, _, _ = run_em(
+        family, data, params, coefficient_map, short_run_iter, tol
+    )
+    return log_likelihood, params
+
+
+def _glm_run(family, data, coefficient_map, max_iter, tol, params):
+    """:func:`run_em` with the start last (:func:`runs_to_convergence`)."""
+    return run_em(family, data, params, coefficient_map, max_iter, tol)
 
 
 class GLMScaling:

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
+from .._core._progress import progress
 from ..exceptions import SingularInformationWarning
 from ._curves import GrowthCurve
 from ._likelihood import (
@@ -204,26 +205,33 @@ class ParameterLayout:
     def gradient(self, data, vector):
         return self.score_matrix(data, self.unpack(vector)).sum(axis=0)
 
-    def covariances(self, data, params):
+    def covariances(self, data, params, verbose=0):
         """Model-based and robust covariances (:func:`estimate_covariances`)."""
-        return estimate_covariances(self, data, params)
+        return estimate_covariances(self, data, params, verbose)
 
-    def hessian(self, data, vector, relative_step=1e-5):
+    def hessian(self, data, vector, relative_step=1e-5, verbose=0):
         """Central differences of the analytic total score."""
-        H = central_jacobian(lambda v: self.gradient(data, v), vector, relative_step)
+        H = central_jacobian(
+            lambda v: self.gradient(data, v), vector, relative_step, verbose
+        )
         return (H + H.T) / 2
 
 
-def central_jacobian(function, vector, relative_step):
+def central_jacobian(function, vector, relative_step, verbose=0):
     """Jacobian of ``function`` at ``vector`` by central differences, with a
     step of ``relative_step * max(1, |x_j|)`` in each coordinate.
 
     The differences are divided by the step actually taken (``x + h`` and
     ``x - h`` are rounded), so a linear map (a relabelling of the classes)
-    comes out exact rather than to ``eps / relative_step``.
+    comes out exact rather than to ``eps / relative_step``. ``verbose``
+    draws a bar over the coordinates (tqdm).
     """
     columns = []
-    for j in range(vector.size):
+    coordinates = progress(
+        range(vector.size), verbose=verbose, label="standard errors",
+        unit="parameter",
+    )  # fmt: skip
+    for j in coordinates:
         h = relative_step * max(1.0, abs(vector[j]))
         plus, minus = vector.copy(), vector.copy()
         plus[j] += h
@@ -302,10 +310,10 @@ class CovariateScaling:
         return covariance * d[:, None] * d[None, :]
 
 
-def estimate_covariances(layout, data, params):
+def estimate_covariances(layout, data, params, verbose=0):
     """Model-based and robust covariance matrices of the free parameters."""
     vector = layout.pack(params)
-    information = -layout.hessian(data, vector)
+    information = -layout.hessian(data, vector, verbose=verbose)
     scores = layout.score_matrix(data, params)
     covariance = _inverse_information(information, layout.names)
     robust = covariance @ (scores.T @ scores) @ covariance

@@ -13,10 +13,10 @@ from .._core import (
     aic,
     bic,
     kmeans_labels,
-    progress_reporter,
     relative_entropy,
     sabic,
 )
+from .._core._progress import progress_reporter
 from ..exceptions import DegenerateMixtureWarning
 from ..utils import (
     check_feature_names,
@@ -74,7 +74,7 @@ from ._likelihood import (
     posterior_factors,
 )
 from ._results import MixtureResults
-from ._starts import runs_to_convergence
+from ._starts import StartRunner, runs_to_convergence
 
 INIT_PARAMS = ("kmeans", "random", "emEM")
 # Replicated: another converged start within this of the best log-likelihood.
@@ -228,9 +228,16 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         setting (:func:`skmix.set_config`, ``SKMIX_BACKEND``), so a global
         'numba' or 'cupy' chosen for the other estimators does not stop this
         one from fitting. An explicit 'numba' or 'cupy' raises a ValueError.
+    n_jobs : int, default=None
+        Starts run in parallel (joblib): the emEM short runs (or the
+        starts), then the runs to convergence. Every start's seed is drawn
+        before any runs, so the fit is the same for every `n_jobs`. None
+        is one (unless in a :func:`joblib.parallel_config` context).
     verbose : int, default=0
-        1 prints a line per start (each emEM short run and each run to
-        convergence: log-likelihood, iterations, elapsed time).
+        0 is silent; 1 prints a line per start (each emEM short run and
+        each run to convergence: log-likelihood, iterations, elapsed time)
+        and one when the standard errors are computed (on first use) and,
+        with tqdm installed, draws a progress bar of each stage on stderr.
 
     Attributes
     ----------
@@ -324,6 +331,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         level=0.95,
         random_state=None,
         backend=None,
+        n_jobs=None,
         verbose=0,
     ):
         self.n_components = n_components
@@ -344,6 +352,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.level = level
         self.random_state = random_state
         self.backend = backend
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # ------------------------------------------------------------------ input
@@ -598,7 +607,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         self.parameter_names_ = layout.names
         self._layout_ = layout
         # Standard errors are computed on first use (about a sixth of a fit).
-        self._inference = _LazyInference(layout, data, scaling)
+        self._inference = _LazyInference(
+            layout, data, scaling, verbose=self.verbose, label=type(self).__name__
+        )
         if X is not None:
             record_input_features(self, X)
         else:
@@ -626,7 +637,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             init_params=self.init_params, n_init=self.n_init,
             short_run_iter=self.short_run_iter, n_final=self.n_final,
             max_iter=self.max_iter, tol=self.tol,
-            report=progress_reporter(self.verbose, type(self).__name__),
+            runner=self._start_runner(),
         )  # fmt: skip
         if not fit.converged:
             warnings.warn(
@@ -798,40 +809,39 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         """(params, log-likelihood, n_iter, converged) of each final run."""
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_init)
         emEM = self.init_params == "emEM"
-        report = progress_reporter(self.verbose, type(self).__name__)
+        runner = self._start_runner()
+        shared = (curve, data, random_effects, bounds, self.tol, residual_variance)
+        results = runner.map(
+            _curve_start,
+            [(self, *shared, seed, self.short_run_iter if emEM else 0)
+             for seed in seeds],
+            "short runs" if emEM else "starts",
+        )  # fmt: skip
         starts = []
-        for index, seed in enumerate(seeds):
-            start_rng = np.random.RandomState(seed)
-            resp = self._initial_resp(data, curve, start_rng)
-            phi = self._initial_phi(curve, data, bounds, start_rng)
-            params = _params_from_resp(
-                curve, data, resp, phi, random_effects, residual_variance
-            )
-            if params is None:
+        for index, start in enumerate(results):
+            if start is None:
                 continue
             if emEM:
-                params, ll, _, _ = run_em(
-                    curve, data, params, random_effects, bounds,
-                    self.short_run_iter, self.tol, residual_variance,
-                )  # fmt: skip
-                report(
+                ll, params = start
+                runner.report(
                     f"short run {index + 1}/{self.n_init}: "
                     + (f"log-likelihood {ll:.4f}" if params is not None else "failed")
                 )
                 if params is None:
                     continue
-                starts.append((ll, params))
-            else:
-                starts.append((np.nan, params))
+            starts.append(start)
         if emEM:
             starts.sort(key=lambda start: start[0], reverse=True)
             starts = starts[: self.n_final]
         return runs_to_convergence(
-            starts,
-            lambda params: run_em(curve, data, params, random_effects, bounds,
-                                  self.max_iter, self.tol, residual_variance),
-            report,
+            starts, _curve_run,
+            (curve, data, random_effects, bounds, self.max_iter, self.tol,
+             residual_variance),
+            runner,
         )  # fmt: skip
+
+    def _start_runner(self):
+        return StartRunner(self.verbose, self.n_jobs, type(self).__name__)
 
     def _initial_resp(self, data, curve, rng):
         n, K = len(data.Y), self.n_components
@@ -1338,27 +1348,66 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
+def _curve_start(estimator, curve, data, random_effects, bounds, tol,
+                 residual_variance, seed, short_run_iter):  # fmt: skip
+    """One start of a growth-curve fit drawn with `seed`: (short-run
+    log-likelihood, params), params None when the short run failed, the
+    log-likelihood NaN without one (``short_run_iter=0``); None when the
+    partition gives no parameters."""
+    start_rng = np.random.RandomState(seed)
+    resp = estimator._initial_resp(data, curve, start_rng)
+    phi = estimator._initial_phi(curve, data, bounds, start_rng)
+    params = _params_from_resp(
+        curve, data, resp, phi, random_effects, residual_variance
+    )
+    if params is None:
+        return None
+    if not short_run_iter:
+        return np.nan, params
+    params, ll, _, _ = run_em(curve, data, params, random_effects, bounds,
+                              short_run_iter, tol, residual_variance)  # fmt: skip
+    return ll, params
+
+
+def _curve_run(curve, data, random_effects, bounds, max_iter, tol,
+               residual_variance, params):  # fmt: skip
+    """:func:`run_em` with the start last (:func:`runs_to_convergence`)."""
+    return run_em(curve, data, params, random_effects, bounds, max_iter, tol,
+                  residual_variance)  # fmt: skip
+
+
 class _LazyInference:
     """The covariances of the estimates, computed once, on first use.
 
     ``data`` hold the covariates on the fitting scale; the covariances are
     computed there (where finite-difference steps suit every coefficient)
-    and returned on X's scale, as the parameters are.
+    and returned on X's scale, as the parameters are. ``verbose``: the
+    estimator's, for a bar over the finite differences and a line at the
+    end.
     """
 
-    def __init__(self, layout, data, scaling, covariances=None):
+    def __init__(self, layout, data, scaling, covariances=None, verbose=0,
+                 label=None):  # fmt: skip
         self.layout = layout
         self.data = data
         self.scaling = scaling
         self._covariances = covariances
+        self.verbose = verbose
+        self.label = label
 
     def covariances(self, params):
         if self._covariances is None:
+            # Models pickled before verbose was kept here are silent.
+            verbose = getattr(self, "verbose", 0)
+            report = progress_reporter(verbose, getattr(self, "label", None))
             fitted = self.scaling.to_fitting(params)
             self._covariances = tuple(
                 self.scaling.covariance_to_original(self.layout, covariance)
-                for covariance in self.layout.covariances(self.data, fitted)
+                for covariance in self.layout.covariances(
+                    self.data, fitted, verbose=verbose
+                )
             )
+            report(f"standard errors of {len(self.layout)} parameters")
         return self._covariances
 
     def permuted(self, transform):
@@ -1368,7 +1417,10 @@ class _LazyInference:
         covariances = self._covariances
         if covariances is not None:
             covariances = tuple(transform(c) for c in covariances)
-        return _LazyInference(self.layout, self.data, self.scaling, covariances)
+        return _LazyInference(
+            self.layout, self.data, self.scaling, covariances,
+            getattr(self, "verbose", 0), getattr(self, "label", None),
+        )  # fmt: skip
 
 
 def _parameter_layout(curve, n_components, random_effects, design,

@@ -1,25 +1,66 @@
-"""What the experts' start schedules share: running the chosen starts on."""
+"""What the experts' start schedules share: running the starts, in parallel
+with ``n_jobs`` and with progress when ``verbose``."""
+
+from sklearn.utils.parallel import delayed
+
+from .._core._progress import progress, progress_reporter, run_tasks
 
 
-def runs_to_convergence(starts, run, report):
+class StartRunner:
+    """Runs the independent pieces of a start schedule and reports on them.
+
+    Every start draws from its own seed, drawn before any start runs, so
+    the results are the same for every `n_jobs`.
+
+    Parameters
+    ----------
+    verbose : int
+        0 is silent; 1 prints a line per run and, with tqdm installed,
+        draws a bar per stage on stderr.
+    n_jobs : int or None
+        Starts run in parallel (joblib); None is one.
+    label : str
+        Prefix of the lines and bars (the estimator's name).
+    """
+
+    def __init__(self, verbose=0, n_jobs=None, label="starts"):
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.label = label
+        self.report = progress_reporter(verbose, label)
+
+    def map(self, function, arguments, stage):
+        """``function(*args)`` for each of `arguments`, in order, as they
+        complete; a bar named after `stage` when `verbose`."""
+        tasks = [delayed(function)(*args) for args in arguments]
+        return progress(
+            run_tasks(tasks, self.n_jobs), total=len(tasks), verbose=self.verbose,
+            label=f"{self.label}: {stage}", unit="start",
+        )  # fmt: skip
+
+
+def runs_to_convergence(starts, run, args, runner):
     """Each start run to convergence, failed runs left out.
 
     Parameters
     ----------
     starts : list of (short-run log-likelihood, params)
     run : callable
-        ``params -> (params or None, log-likelihood, n_iter, converged)``.
-    report : callable
-        Hears a line per run.
+        ``run(*args, params) -> (params or None, log-likelihood, n_iter,
+        converged)``; a module-level function, so that it pickles.
+    args : tuple
+    runner : StartRunner
 
     Returns
     -------
     list of (params, log-likelihood, n_iter, converged)
     """
     runs = []
-    for index, (_, params) in enumerate(starts):
-        result = run(params)
-        report(
+    results = runner.map(
+        run, [(*args, params) for _, params in starts], "runs to convergence"
+    )
+    for index, result in enumerate(results):
+        runner.report(
             f"run {index + 1}/{len(starts)} to convergence: log-likelihood "
             f"{result[1]:.6f}, {result[2]} iterations, converged {result[3]}"
         )
