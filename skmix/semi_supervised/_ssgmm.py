@@ -21,6 +21,7 @@ from .._core import (
     progress_reporter,
     rowwise,
 )
+from .._core._progress import progress
 from .._math import (
     log_split_hastings_ratio,
     niw_log_marginal_likelihood,
@@ -144,7 +145,9 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
     backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
     verbose : int, default=0
         1 prints a line per split/merge round: the number of novel classes,
-        the partition's log posterior and the elapsed time.
+        the partition's log posterior and the elapsed time; with tqdm
+        installed, a progress bar of the rounds is drawn on stderr (its
+        total is `max_rounds`; the rounds stop early once stable).
 
     Attributes
     ----------
@@ -620,7 +623,12 @@ class _SplitMergeSearch:
         report(f"start: {state.n_novel} novel class(es), log posterior "
                f"{best_score:.2f}")  # fmt: skip
         sizes = [state.component_classes.size]
-        for round_number in range(self.params.max_rounds):
+        # The bar's total is max_rounds: the rounds stop early once stable.
+        rounds = progress(
+            range(self.params.max_rounds), verbose=self.params.verbose,
+            label="SemiSupervisedGMM: split/merge", unit="round",
+        )  # fmt: skip
+        for round_number in rounds:
             state = self.round(state, rng)
             state = self.em(state)
             score = self.partition_log_posterior(state)
