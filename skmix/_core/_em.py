@@ -19,6 +19,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._progress import progress, write
+
 
 class EMRun(NamedTuple):
     """The outcome of one EM run.
@@ -175,13 +177,21 @@ class EMDriver:
             previous = lower_bound
         return EMRun(state, lower_bound, lower_bounds, n_iter, converged, extras)
 
-    def best_of(self, starts, step, lower_bound=-np.inf):
+    def best_of(self, starts, step, lower_bound=-np.inf, total=None):
         """The run with the highest log-likelihood over an iterable of starts.
 
         `lower_bound` is the log-likelihood of the starts when they continue
-        a run (``warm_start``), ``-inf`` for new ones.
+        a run (``warm_start``), ``-inf`` for new ones. `total`, the number
+        of starts (e.g. ``n_init``), draws a progress bar over them on
+        stderr when `verbose` and tqdm is installed and it is above one;
+        scikit-learn's lines on stdout stay as they are.
         """
         best = None
+        if total is not None and total > 1:
+            starts = progress(
+                starts, total=total, verbose=self.verbose, label="EM starts",
+                unit="start",
+            )  # fmt: skip
         for index, state in enumerate(starts):
             self._report_start(index)
             run = self.run(step, state, lower_bound)
@@ -202,18 +212,20 @@ class EMDriver:
             )
 
     # -------------------------------------------------------------- progress
+    # scikit-learn's messages, through write() so that a bar over the
+    # starts (stderr) and the lines (stdout) do not garble each other.
     def _report_start(self, index):
         if self.verbose >= 1:
-            print(f"Initialization {index}")
+            write(f"Initialization {index}")
             self._start_clock = perf_counter()
 
     def _report_iteration(self, n_iter, change):
         if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
             if self.verbose == 1:
-                print(f"  Iteration {n_iter}")
+                write(f"  Iteration {n_iter}")
             else:
                 now = perf_counter()
-                print(
+                write(
                     f"  Iteration {n_iter}\t time lapse "
                     f"{now - self._iteration_clock:.5f}s\t ll change {change:.5f}"
                 )
@@ -223,10 +235,10 @@ class EMDriver:
         if self.verbose >= 1:
             message = "converged" if run.converged else "did not converge"
             if self.verbose == 1:
-                print(f"Initialization {message}.")
+                write(f"Initialization {message}.")
             else:
                 elapsed = perf_counter() - self._start_clock
-                print(
+                write(
                     f"Initialization {message}. time lapse {elapsed:.5f}s\t "
                     f"lower bound {run.lower_bound:.5f}."
                 )
