@@ -6,7 +6,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import ks_2samp
+from scipy.stats import ks_2samp, kstwo
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -64,6 +64,10 @@ CANDIDATE_TRIAL_STEPS = 5
 # ... where "cannot" allows this many times the gain Aitken's extrapolation
 # of its log-likelihood promises.
 CANDIDATE_GAIN_SAFETY = 10.0
+# drift: up to this many rows in the batch and the reference, scipy's exact
+# KS p-value from the scores in memory (its own cut between exact and
+# asymptotic); larger batches are counted chunk by chunk.
+KS_EXACT_ROWS = 10_000
 # Dask input: settings are selected on at most this many rows per class.
 SELECTION_SAMPLE_PER_CLASS = 20_000
 
@@ -172,6 +176,58 @@ def benjamini_hochberg(p_values, fdr):
     return rejected
 
 
+def _chunked_bincount(codes, n_bins, chunk=1 << 20):
+    """``np.bincount(codes, minlength=n_bins)`` a million codes at a time
+    (bincount copies its input to intp: 8 bytes a row at once otherwise)."""
+    counts = np.zeros(n_bins, dtype=np.int64)
+    for start in range(0, len(codes), chunk):
+        counts += np.bincount(codes[start : start + chunk], minlength=n_bins)
+    return counts
+
+
+def ks_reference_cells(reference_scores):
+    """The distinct sorted reference scores ``u_1 < ... < u_k`` and how many
+    reference scores are at most each: ``at_or_below[j]`` for ``u_j``
+    (``at_or_below[0] = 0``)."""
+    values, counts = np.unique(
+        np.asarray(reference_scores, np.float64), return_counts=True
+    )
+    return values, np.concatenate([[0], np.cumsum(counts)])
+
+
+def ks_cell_codes(scores, values):
+    """Each score's cell among the distinct reference scores `values`:
+    ``2 j`` strictly between ``u_j`` and ``u_{j+1}``, ``2 j + 1`` equal to
+    ``u_{j+1}``. Cells are in score order, so their counts give the batch's
+    empirical CDF wherever the reference's jumps."""
+    scores = np.asarray(scores, np.float64)
+    below = np.searchsorted(values, scores, side="left")
+    equal = values[np.minimum(below, values.size - 1)] == scores
+    return (2 * below + equal).astype(np.int32)
+
+
+def ks_two_sample_from_cells(cell_counts, at_or_below):
+    """scipy's two-sided two-sample KS test (asymptotic p-value) from the
+    batch's counts per :func:`ks_cell_codes` cell.
+
+    ``sup |F_batch - F_reference|`` is reached at a data point; each cell's
+    upper end is one (a batch row's or a reference score), and every data
+    point is some cell's upper end, so the statistic is ``ks_2samp``'s. Its
+    p-value is ``ks_2samp``'s for samples over ``KS_EXACT_ROWS``: Smirnov's
+    limit ``kstwo.sf(d, round(m n / (m + n)))``.
+    """
+    m, n = int(cell_counts.sum()), int(at_or_below[-1])
+    batch = np.cumsum(cell_counts) / m
+    reference = at_or_below[(np.arange(cell_counts.size) + 1) // 2] / n
+    difference = batch - reference
+    statistic = float(max(difference.max(), np.clip(-difference.min(), 0.0, 1.0)))
+    large, small = sorted([float(m), float(n)], reverse=True)
+    pvalue = float(
+        np.clip(kstwo.sf(statistic, np.round(large * small / (large + small))), 0, 1)
+    )
+    return statistic, pvalue
+
+
 def _bh_position(positions, calibration_scores, calibration_weights, fdr):
     """The largest calibration position that Benjamini-Hochberg rejects at
     `fdr` (-1 for none), given each row's position (the number of
@@ -188,10 +244,7 @@ def _bh_position(positions, calibration_scores, calibration_weights, fdr):
         p_at = (1.0 + np.arange(n + 1)) / (n + 1.0)
     else:
         p_at = (1.0 + np.concatenate([[0.0], cumulative])) / (cumulative[-1] + 1.0)
-    counts = np.zeros(n + 1, dtype=np.int64)
-    for start in range(0, len(positions), 1 << 20):  # bincount copies to intp
-        counts += np.bincount(positions[start : start + (1 << 20)], minlength=n + 1)
-    rows_at_or_below = np.cumsum(counts)
+    rows_at_or_below = np.cumsum(_chunked_bincount(positions, n + 1))
     m = max(len(positions), 1)
     rejected = np.flatnonzero(p_at <= fdr * rows_at_or_below / m)
     return int(rejected[-1]) if rejected.size else -1
@@ -1268,12 +1321,34 @@ class OpenSetGMMDetector(BaseEstimator):
         -------
         DriftResult
         """
-        scores = np.asarray(self.score_samples(X))
-        test = ks_2samp(scores, self.reference_scores_)
-        return DriftResult(
-            float(test.statistic), float(test.pvalue), scores.size,
-            self.reference_scores_.size,
-        )  # fmt: skip
+        check_is_fitted(self)
+        reference = self.reference_scores_
+        n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+        if max(n_rows, reference.size) <= KS_EXACT_ROWS:
+            scores = np.asarray(self.score_samples(X))
+            test = ks_2samp(scores, reference)
+            return DriftResult(
+                float(test.statistic), float(test.pvalue), scores.size,
+                reference.size,
+            )  # fmt: skip
+        # A large batch: each row's cell among the reference scores (4 bytes
+        # a row, chunk by chunk on a memory map, lazily on Dask) and their
+        # histogram, not its float scores and their sort.
+        values, at_or_below = ks_reference_cells(reference)
+        codes = self._reference_cell_codes(X, values)
+        n_cells = 2 * values.size + 1
+        if is_dask_array(codes):
+            import dask.array as da
+
+            counts = da.bincount(codes, minlength=n_cells).compute()
+        else:
+            counts = _chunked_bincount(codes, n_cells)
+        statistic, pvalue = ks_two_sample_from_cells(counts, at_or_below)
+        return DriftResult(statistic, pvalue, len(codes), reference.size)
+
+    @rowwise(dtype=np.int32)
+    def _reference_cell_codes(self, X, values):
+        return ks_cell_codes(self._score(self._validated(X)), values)
 
     def score(self, X, y):
         """Open-set accuracy: novel rows count as right when `y` holds

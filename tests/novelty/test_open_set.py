@@ -7,13 +7,16 @@ import joblib
 import numpy as np
 import pytest
 from scipy.special import logsumexp
-from scipy.stats import multivariate_normal
+from scipy.stats import ks_2samp, multivariate_normal
 
 from skmix.mixture import GaussianMixture
 from skmix.novelty import OpenSetGMMDetector, _open_set
 from skmix.novelty._open_set import (
     conformal_p_values,
     conformal_threshold,
+    ks_cell_codes,
+    ks_reference_cells,
+    ks_two_sample_from_cells,
     weighted_quantile,
 )
 
@@ -170,6 +173,43 @@ def test_drift_statistic():
     shifted = same + [1.5, 0.0]
     result = detector.drift(shifted)
     assert result.pvalue < 1e-6 and result.statistic > 0.2
+
+
+def test_counted_ks_test_is_scipys_with_ties():
+    """The cell counts give scipy's statistic and p-value, ties included."""
+    rng = np.random.default_rng(0)
+    reference = np.round(rng.normal(size=800), 1)
+    batch = np.r_[np.round(rng.normal(0.1, 1.0, 12_000), 1), reference]
+    values, at_or_below = ks_reference_cells(reference)
+    counts = np.bincount(ks_cell_codes(batch, values), minlength=2 * values.size + 1)
+    expected = ks_2samp(batch, reference)
+    statistic, pvalue = ks_two_sample_from_cells(counts, at_or_below)
+    assert statistic == pytest.approx(expected.statistic, rel=1e-14)
+    assert pvalue == pytest.approx(expected.pvalue, rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["array", "memmap", "dask"])
+def test_drift_of_a_large_batch_is_ks_2samp_of_its_scores(kind, tmp_path):
+    """Over ``KS_EXACT_ROWS`` rows the batch is counted, not sorted, chunk by
+    chunk or on Dask: the same test as scipy's on all its scores."""
+    X, y = _known()
+    detector = OpenSetGMMDetector(random_state=0, chunk_size=4096).fit(X, y)
+    batch, _ = _known(4000, seed=6)
+    batch = batch + [1.0, 0.0]
+    expected = ks_2samp(detector.score_samples(batch), detector.reference_scores_)
+    if kind == "memmap":
+        mapped = np.lib.format.open_memmap(
+            tmp_path / "X.npy", mode="w+", shape=batch.shape
+        )
+        mapped[:] = batch
+        batch = mapped
+    elif kind == "dask":
+        batch = pytest.importorskip("dask.array").from_array(batch, chunks=5000)
+    result = detector.drift(batch)
+    assert result.n_batch == 12_000
+    assert result.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert result.pvalue == pytest.approx(expected.pvalue, rel=1e-8)
+    assert result.pvalue < 1e-3  # the shift is seen
 
 
 @pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
