@@ -7,6 +7,7 @@ any case; the lines go through ``tqdm.write`` while a bar is drawn so that
 the two do not garble each other.
 """
 
+import functools
 import inspect
 import sys
 from time import perf_counter
@@ -15,8 +16,10 @@ import joblib
 from sklearn.utils.parallel import Parallel
 
 
+@functools.cache
 def _tqdm():
-    """tqdm's bar class, or None when tqdm is not installed."""
+    """tqdm's bar class, or None when tqdm is not installed (looked up
+    once: a failed import searches the whole path every time)."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
