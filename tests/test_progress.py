@@ -14,6 +14,7 @@ from skmix.datasets import make_trajectory_mixture
 from skmix.experts import MixtureOfExpertsRegressor
 from skmix.mixture import GaussianMixture, GaussianMixtureSelector
 from skmix.model_selection import bootstrap_lrt, compare_classes
+from skmix.novelty import OpenSetGMMDetector
 from skmix.semi_supervised import SemiSupervisedGMM
 
 NPREG = Path(__file__).parent / "data" / "flexmix" / "npreg.csv"
@@ -61,6 +62,8 @@ def _long_work(verbose):
     assert model.covariance_.shape == (5, 5)  # the SEs, computed on first use
     y = np.r_[np.zeros(60, int), -np.ones(60, int)]
     SemiSupervisedGMM(random_state=0, max_rounds=2, verbose=verbose).fit(X, y)
+    GaussianMixture(2, n_init=2, random_state=0, verbose=verbose).fit(X)
+    OpenSetGMMDetector(random_state=0, verbose=verbose).fit(X, y + 1)
 
 
 def test_progress_helper_is_a_plain_loop_when_silent(capsys):
@@ -87,6 +90,8 @@ def test_text_lines_without_tqdm(without_tqdm, capsys):
     assert "[MixtureOfExpertsRegressor] run 2/2 to convergence" in out
     assert "[MixtureOfExpertsRegressor] standard errors of 5 parameters" in out
     assert "[SemiSupervisedGMM] round 1/2" in out
+    assert "Initialization 1" in out
+    assert "[OpenSetGMMDetector] class 0 (1/2)" in out
 
 
 def test_a_bar_with_tqdm_and_the_lines_above_it(with_tqdm, capsys):
@@ -104,6 +109,8 @@ def test_a_bar_with_tqdm_and_the_lines_above_it(with_tqdm, capsys):
         "MixtureOfExpertsRegressor: runs to convergence",
         "standard errors",
         "SemiSupervisedGMM: split/merge",
+        "EM starts",
+        "OpenSetGMMDetector: classes",
     ):
         assert label in captured.err, label
     assert "fit/s" in captured.err or "s/fit" in captured.err

@@ -58,7 +58,7 @@ from ._prior import (
     map_estimate,
     resolve_prior,
 )
-from ._progress import progress_reporter
+from ._progress import progress, progress_reporter
 from ._rows import (
     as_rows,
     check_dask_samples,
@@ -77,6 +77,7 @@ from ._starts import (
 )
 
 __all__ = [
+    "progress",
     "progress_reporter",
     "COVARIANCE_TYPES",
     "FIXABLE_PARAMETERS",

@@ -820,8 +820,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         driver = self._driver()
         with backend.compute_context():
             best = driver.best_of(
-                starts, self._em_step(rows, backend, ridge, prior, fixed), lower_bound
-            )
+                starts, self._em_step(rows, backend, ridge, prior, fixed),
+                lower_bound, total=self.n_init if do_init else 1,
+            )  # fmt: skip
         driver.warn_if_not_converged(best)
         n_samples = rows.shape[0] if best.extras is None else best.extras.n_samples
         state = best.state

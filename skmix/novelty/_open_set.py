@@ -23,6 +23,7 @@ from .._core import (
     covariance_model_names,
     get_covariance_model,
     is_dask_array,
+    progress,
     progress_reporter,
     rowwise,
     stack_scorers,
@@ -769,7 +770,10 @@ class OpenSetGMMDetector(BaseEstimator):
         with warnings.catch_warnings():
             # Degenerate candidates lose on BIC.
             warnings.simplefilter("ignore", DegenerateMixtureWarning)
-            for c in range(len(classes)):
+            for c in progress(
+                range(len(classes)), verbose=self.verbose,
+                label="OpenSetGMMDetector: classes", unit="class",
+            ):  # fmt: skip
                 rows = codes == c
                 model, candidates = None, []
                 # Too few rows to estimate a full covariance of its own: the
