@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import NamedTuple
 
+import joblib
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.parallel import Parallel, delayed
 
 from ._progress import progress, write
 
@@ -120,24 +122,26 @@ class EMDriver:
         return abs(current - previous) < self.tol
 
     # ------------------------------------------------------------------ runs
-    def run(self, step, state, lower_bound=-np.inf):
+    def run(self, step, state, lower_bound=-np.inf, report=True):
         """Iterate `step` from `state`; `lower_bound` is the log-likelihood
-        of the run being continued (``-inf`` for a new start)."""
+        of the run being continued (``-inf`` for a new start). `report`
+        False leaves out the per-iteration lines (runs in threads)."""
         self._iteration_clock = perf_counter()
         if self.squarem is not None:
-            return self._run_squarem(step, state, lower_bound)
+            return self._run_squarem(step, state, lower_bound, report)
         lower_bounds, extras, converged, n_iter = [], None, False, 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             state, lower_bound, extras = step(state)
             lower_bounds.append(lower_bound)
-            self._report_iteration(n_iter, lower_bound - previous)
+            if report:
+                self._report_iteration(n_iter, lower_bound - previous)
             if self.has_converged(previous, lower_bound):
                 converged = True
                 break
         return EMRun(state, lower_bound, lower_bounds, n_iter, converged, extras)
 
-    def _run_squarem(self, step, state, previous):
+    def _run_squarem(self, step, state, previous, report=True):
         hooks = self.squarem
         lower_bounds, extras, converged, n_iter = [], None, False, 0
         lower_bound, cycle = previous, 0
@@ -168,7 +172,8 @@ class EMDriver:
                     pass
             state = candidate
             lower_bounds.append(lower_bound)
-            self._report_iteration(cycle, lower_bound - previous)
+            if report:
+                self._report_iteration(cycle, lower_bound - previous)
             if self.has_converged(previous, lower_bound) or self.has_converged(
                 ll0, lower_bound
             ):
@@ -177,15 +182,20 @@ class EMDriver:
             previous = lower_bound
         return EMRun(state, lower_bound, lower_bounds, n_iter, converged, extras)
 
-    def best_of(self, starts, step, lower_bound=-np.inf, total=None):
+    def best_of(self, starts, step, lower_bound=-np.inf, total=None, n_jobs=None):
         """The run with the highest log-likelihood over an iterable of starts.
 
         `lower_bound` is the log-likelihood of the starts when they continue
         a run (``warm_start``), ``-inf`` for new ones. `total`, the number
         of starts (e.g. ``n_init``), draws a progress bar over them on
         stderr when `verbose` and tqdm is installed and it is above one;
-        scikit-learn's lines on stdout stay as they are.
+        scikit-learn's lines on stdout stay as they are. `n_jobs` above one
+        (or a joblib context asking for more) runs the starts in threads:
+        all are drawn first, in order, and the first of equal maxima wins,
+        so the result is the sequential one.
         """
+        if total is not None and total > 1 and joblib.effective_n_jobs(n_jobs) > 1:
+            return self._best_of_in_threads(list(starts), step, lower_bound, n_jobs)
         best = None
         if total is not None and total > 1:
             starts = progress(
@@ -195,6 +205,21 @@ class EMDriver:
         for index, state in enumerate(starts):
             self._report_start(index)
             run = self.run(step, state, lower_bound)
+            self._report_end(run)
+            if best is None or run.lower_bound > best.lower_bound:
+                best = run
+        return best
+
+    def _best_of_in_threads(self, starts, step, lower_bound, n_jobs):
+        # Threads share the rows (no copy); the kernels release the GIL.
+        # Each start's lines are printed once all have run, in order.
+        runs = Parallel(n_jobs=n_jobs, require="sharedmem")(
+            delayed(self.run)(step, state, lower_bound, report=False)
+            for state in starts
+        )
+        best = None
+        for index, run in enumerate(runs):
+            self._report_start(index)
             self._report_end(run)
             if best is None or run.lower_bound > best.lower_bound:
                 best = run

@@ -306,3 +306,24 @@ def test_failed_fit_leaves_previous_fit_untouched(cpu_backend):
         np.testing.assert_array_equal(getattr(fitted, name), before[name])
     assert fitted.n_features_in_ == state["n_features_in_"] == 3
     assert fitted.lower_bound_ == state["lower_bound_"]
+
+
+@pytest.mark.parametrize("n_samples", [300, 3000])
+def test_starts_in_threads_give_the_sequential_fit_and_lines(n_samples, capsys):
+    """n_jobs runs the n_init starts in threads: the same fit as one after
+    the other, each start's lines in order."""
+    X, _ = make_blobs(n_samples, n_features=3, centers=4, random_state=1)
+    fits = {}
+    for n_jobs in (1, 2):
+        fits[n_jobs] = GaussianMixture(
+            4, n_init=5, init_params="random", random_state=0, n_jobs=n_jobs,
+            verbose=1,
+        ).fit(X)  # fmt: skip
+        fits[n_jobs].lines = capsys.readouterr().out.splitlines()
+    for name in ("weights_", "means_", "covariances_", "lower_bound_", "n_iter_"):
+        np.testing.assert_array_equal(getattr(fits[2], name), getattr(fits[1], name))
+    assert fits[2].lines[0] == "Initialization 0"
+    starts = [line for line in fits[2].lines if line.startswith("Initialization ")]
+    assert starts == [
+        line for line in fits[1].lines if line.startswith("Initialization ")
+    ]
