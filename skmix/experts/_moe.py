@@ -980,7 +980,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             )
         return expected[:, 0] if self.scalar_outcome_ else expected
 
-    def sample(self, X, time=None, *, offset=None, trials=None, random_state=None):
+    def sample(self, X, time=None, *, offset=None, trials=None, groups=None,
+               random_state=None):  # fmt: skip
         """Draw outcomes from the fitted mixture at given covariates.
 
         Each subject's class from the gate, then its outcome from that class:
@@ -994,23 +995,29 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_subjects, n_features) or None
         time : array-like of shape (n_waves,) or (n_subjects, n_waves), optional
             Trajectories only; default the common training times.
-        offset, trials : array-like of shape (n_subjects,), optional
+        offset, trials : array-like of shape (n_rows,), optional
             GLM experts, as in :meth:`fit`.
+        groups : array-like of shape (n_rows,), optional
+            GLM experts: subject ids, as in :meth:`fit`. One class is drawn
+            per subject (from its gating covariates, which its rows must
+            share), and every row of the subject is drawn from it.
         random_state : int, RandomState instance or None, default=None
 
         Returns
         -------
-        y : ndarray of shape (n_subjects,) or (n_subjects, n_waves)
-        labels : ndarray of int of shape (n_subjects,)
-            The drawn classes.
+        y : ndarray of shape (n_rows,) or (n_subjects, n_waves)
+        labels : ndarray of int of shape (n_rows,) or (n_subjects,)
+            The drawn classes (with ``groups``, each row gets its subject's).
         """
         rng = check_random_state(random_state)
         if self._glm_experts():
             family = get_family(self.family_)
-            data = self._glm_data(X, None, offset, trials, None)
+            data = self._glm_data(X, None, offset, trials, groups)
+            # One class per subject (data.Z has a row per subject), shared
+            # by its rows.
             labels = _draw_classes(
                 rng, np.exp(gating_log_proba(data.Z, self.params_.beta))
-            )
+            )[data.subject]
             eta = np.einsum("nj,nj->n", data.X, self.params_.coef[labels]) + data.offset
             y = np.empty(len(labels))
             for k in np.unique(labels):
@@ -1019,6 +1026,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                     rng, eta[rows], self.params_.dispersion[k], data.trials[rows]
                 )
             return y, labels
+        if groups is not None:
+            raise ValueError(
+                "groups is for GLM experts (1-D y fitted with groups); this "
+                "model's subjects are its rows."
+            )
         data = self._data_for(X, None, time)
         params = self.params_
         labels = _draw_classes(rng, np.exp(gating_log_proba(data.Z, params.beta)))
