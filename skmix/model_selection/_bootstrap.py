@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from time import perf_counter
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone
@@ -89,7 +90,7 @@ class _MixtureAdapter:
         self.estimator = estimator
 
     @staticmethod
-    def check(estimator):
+    def check(estimator, fitted_on_y=False):
         """Raise ValueError if `estimator` lacks what the test needs."""
         if not callable(getattr(estimator, "get_params", None)):
             raise ValueError(
@@ -100,6 +101,8 @@ class _MixtureAdapter:
                 f"bootstrap_lrt needs an estimator with an n_components parameter; "
                 f"{type(estimator).__name__} has none."
             )
+        if fitted_on_y:
+            return
         missing = [
             name
             for name in ("fit", "score_samples", "sample")
@@ -123,9 +126,20 @@ class _MixtureAdapter:
     def log_likelihood(self, model, X):
         return float(np.sum(model.score_samples(X)))
 
-    def draw(self, model, n_samples, rng):
-        """A sample of `n_samples` rows from the fitted `model`, rows shuffled
-        (``sample`` returns them grouped by component)."""
+    def data(self, X, y, fit_params):
+        """The data the fits take, from :func:`bootstrap_lrt`'s arguments."""
+        if y is not None or fit_params:
+            raise ValueError(
+                "y and fit_params are for mixtures of regressions fitted on "
+                "(X, y) (skmix.experts.MixtureOfExpertsRegressor); "
+                f"{type(self.estimator).__name__} is fitted on X alone."
+            )
+        return X
+
+    def draw(self, model, X, rng):
+        """A sample shaped like the data `X` from the fitted `model`, rows
+        shuffled (``sample`` returns them grouped by component)."""
+        n_samples = self.n_samples(X)
         model = _with_seed(copy.copy(model), rng.randint(_SEED_BOUND))
         X = np.asarray(model.sample(n_samples)[0])
         return X[rng.permutation(n_samples)]
@@ -217,8 +231,260 @@ class _GaussianAdapter(_MixtureAdapter):
             yield split_weights, split_means, split_precisions
 
 
+class _Regression(NamedTuple):
+    """The data of a mixture of regressions: covariates, outcomes and the
+    row-wise fit parameters (``time``, ``offset``, ``trials``, ``groups``)."""
+
+    X: object
+    y: np.ndarray
+    fit_params: dict
+
+
+class _WarmFit(NamedTuple):
+    """What the test keeps of an EM run from given parameters: the fitted
+    model whose design it ran on and the parameters it reached (on the
+    fitting scale)."""
+
+    n_components: int
+    log_likelihood: float
+    converged_: bool
+    model: object
+    params: object
+
+
+class _ExpertsAdapter(_MixtureAdapter):
+    """Mixtures of regressions (:class:`~skmix.experts.MixtureOfExpertsRegressor`):
+    the data are ``(X, y, fit_params)`` and the bootstrap is conditional on
+    the covariates, as in Mplus and flexmix: outcomes are drawn from the
+    fitted null model at the observed ``X`` (and ``time``, ``offset``,
+    ``trials``, ``groups``), one class per subject. Warm starts run the
+    experts' EM on the drawn outcomes from fitted parameters."""
+
+    warm = True
+    _SAMPLED = ("time", "offset", "trials", "groups")
+
+    @staticmethod
+    def applies_to(estimator):
+        return all(
+            callable(getattr(estimator, name, None))
+            for name in ("fit", "score_subjects", "sample")
+        )
+
+    def data(self, X, y, fit_params):
+        name = type(self.estimator).__name__
+        if y is None:
+            raise ValueError(
+                f"{name} is fitted on (X, y): pass y (the bootstrap draws the "
+                "outcomes at the observed covariates)."
+            )
+        fit_params = dict(fit_params or {})
+        unknown = sorted(set(fit_params) - set(self._SAMPLED))
+        if unknown:
+            raise ValueError(
+                f"bootstrap_lrt passes {', '.join(self._SAMPLED)} to {name}; "
+                f"got {', '.join(map(repr, unknown))} (sample_weight is not "
+                "supported: frequency weights would need one draw per copy)."
+            )
+        y = np.asarray(y)
+        n_rows = len(y)
+        for key in ("offset", "trials", "groups"):
+            value = fit_params.get(key)
+            if value is not None and np.shape(value)[:1] != (n_rows,):
+                raise ValueError(
+                    f"fit_params[{key!r}] must have one value per row of y "
+                    f"({n_rows}); got shape {np.shape(value)}."
+                )
+        if X is not None and _num_rows(X) != n_rows:
+            raise ValueError(
+                f"X and y have inconsistent numbers of rows: {_num_rows(X)} "
+                f"and {n_rows}."
+            )
+        return _Regression(X, y, fit_params)
+
+    def n_samples(self, data):
+        return len(data.y)
+
+    def fit(self, n_components, data, seed):
+        model = clone(self.estimator).set_params(n_components=n_components)
+        return _with_seed(model, seed).fit(data.X, data.y, **data.fit_params)
+
+    def log_likelihood(self, model, data):
+        if isinstance(model, _WarmFit):
+            return model.log_likelihood
+        return float(np.sum(model.score_subjects(data.X, data.y, **data.fit_params)))
+
+    def draw(self, model, data, rng):
+        """Outcomes drawn from the fitted `model` at the observed covariates
+        (rows in their order: the covariates stay with them)."""
+        y, _ = model.sample(
+            data.X, **data.fit_params, random_state=rng.randint(_SEED_BOUND)
+        )
+        return data._replace(y=y)
+
+    def refit_from(self, model, data):
+        """EM on the drawn outcomes from `model`'s fitted parameters (a fit
+        to the observed data, whose covariates the draws share)."""
+        params = model._inference.scaling.to_fitting(model.params_)
+        return self.fit_from((model, params), data)
+
+    def fit_from(self, start, data):
+        model, params = start
+        params, log_likelihood, converged = _warm_em(model, params, data.y)
+        return _WarmFit(_n_classes(params), log_likelihood, converged, model, params)
+
+    def split_starts(self, fit):
+        """The k-fit (a :class:`_WarmFit`) with one class split in two,
+        heaviest first: its gate share halved and its intercept moved
+        either way (none for classes without the same terms)."""
+        if not isinstance(fit, _WarmFit):  # a fit to the observed data
+            fit = _WarmFit(
+                fit.n_components, fit.log_likelihood_, fit.converged_, fit,
+                fit._inference.scaling.to_fitting(fit.params_),
+            )  # fmt: skip
+        params = fit.params
+        coefficient_map = getattr(fit.model._layout_, "coefficient_map", None)
+        if coefficient_map is not None and coefficient_map.constrained:
+            return
+        shares = _class_shares(fit.model, params)
+        for j in np.argsort(-shares, kind="stable"):
+            yield fit.model, _split_class(fit.model, params, j)
+
+
+def _n_classes(params):
+    return params.beta.shape[0]
+
+
+def _class_shares(model, params):
+    """Mean prior class probabilities of `params` on `model`'s design."""
+    from ..experts._likelihood import gating_log_proba
+
+    return np.exp(gating_log_proba(model._inference.data.Z, params.beta)).mean(0)
+
+
+def _split_class(model, params, j):
+    """`params` with class `j` split: two copies of half its share, their
+    intercepts half a residual standard deviation (Gaussian) or 0.25 on the
+    link scale apart from it, either way."""
+    from ..experts._glm import GLMParams
+
+    beta = np.vstack([params.beta, params.beta[j]])
+    beta[[j, -1]] -= math.log(2.0)
+    beta -= beta[0]  # class 1 stays the reference
+    if isinstance(params, GLMParams):
+        if model.family_ == "gaussian":
+            shift = 0.5 * math.sqrt(params.dispersion[j])
+        else:
+            shift = 0.25
+        coef = np.vstack([params.coef, params.coef[j]])
+        coef[j, 0] -= shift
+        coef[-1, 0] += shift
+        return GLMParams(coef, np.append(params.dispersion, params.dispersion[j]), beta)
+    theta = np.atleast_1d(params.theta[j])
+    shift = 0.5 * math.sqrt(float(np.mean(theta)) + float(params.psi[j][0, 0]))
+    alpha = np.vstack([params.alpha, params.alpha[j]])
+    alpha[j, 0] -= shift
+    alpha[-1, 0] += shift
+
+    def copied(a):
+        return np.concatenate([a, a[[j]]])
+
+    return params._replace(
+        alpha=alpha, B=copied(params.B), psi=copied(params.psi),
+        theta=copied(params.theta), phi=copied(params.phi), beta=beta,
+    )  # fmt: skip
+
+
+def _warm_em(model, params, y):
+    """EM from `params` (on the fitting scale) on `model`'s training design
+    with the outcomes `y`, to the model's tolerance and iteration limit:
+    (params, log-likelihood, converged). Raises ValueError when EM empties
+    a class.
+
+    GLM experts run their EM steps accelerated by SQUAREM (their own fits
+    do not: near the boundary of H0 the extra class converges in thousands
+    of steps); growth and Gaussian experts run their own (SQUAREM) EM."""
+    from ..experts._em import run_em as curve_em
+    from ..experts._glm import GLMParams
+    from ..experts._likelihood import RANDOM_EFFECT_STRUCTURES
+
+    design = model._inference.data  # the covariates on the fitting scale
+    y = np.asarray(y, dtype=np.float64)
+    if isinstance(params, GLMParams):
+        params, log_likelihood, converged = _glm_squarem(
+            model, design._replace(y=y), params
+        )
+    else:
+        Y = np.where(design.mask, y.reshape(design.Y.shape), 0.0)
+        bounds = model.curve_.nonlinear_bounds(design.T[design.mask])
+        params, log_likelihood, _, converged = curve_em(
+            model.curve_, design._replace(Y=Y), params,
+            RANDOM_EFFECT_STRUCTURES[model.random_effects_], bounds,
+            model.max_iter, model.tol, model.residual_variance_,
+        )  # fmt: skip
+    if params is None or not math.isfinite(log_likelihood):
+        raise ValueError("EM from the fitted parameters emptied a class.")
+    return params, float(log_likelihood), bool(converged)
+
+
+def _glm_squarem(model, data, params):
+    from .._core._em import EMDriver, Squarem
+    from ..experts._families import get_family
+    from ..experts._glm import CoefficientMap, EMFailure, GLMParams, e_step, em_step
+
+    family = get_family(model.family_)
+    fitted_map = model._layout_.coefficient_map
+    K, n_columns = params.coef.shape
+    coefficient_map = (
+        fitted_map if fitted_map.index.shape[0] == K
+        else CoefficientMap(K, n_columns, fitted_map.shared)
+    )  # fmt: skip
+    min_share = data.X.shape[1] + 1 - int(coefficient_map.shared.sum())
+    dispersed = np.isfinite(params.dispersion)
+
+    def flatten(p):
+        # Dispersions on the log scale, so extrapolation keeps them positive.
+        return np.concatenate(
+            [p.coef.ravel(), np.log(p.dispersion[dispersed]), p.beta.ravel()]
+        )
+
+    def unflatten(vector, like):
+        coef_size, beta_size = like.coef.size, like.beta.size
+        dispersion = like.dispersion.copy()
+        dispersion[dispersed] = np.exp(vector[coef_size : coef_size + dispersed.sum()])
+        return GLMParams(
+            vector[:coef_size].reshape(like.coef.shape), dispersion,
+            vector[-beta_size:].reshape(like.beta.shape),
+        )  # fmt: skip
+
+    def admissible(p):
+        return bool(np.all(np.isfinite(p.coef)) and np.all(np.isfinite(p.beta)))
+
+    def step(p):
+        new, log_likelihood = em_step(family, data, p, coefficient_map, min_share)
+        return new, log_likelihood, None
+
+    driver = EMDriver(
+        model.max_iter, model.tol, relative=True,
+        squarem=Squarem(flatten, unflatten, admissible, failure=EMFailure),
+    )  # fmt: skip
+    try:
+        with np.errstate(all="ignore"):
+            run = driver.run(step, params, report=False)
+        _, _, log_norm = e_step(family, data, run.state)
+    except (EMFailure, np.linalg.LinAlgError):
+        return None, -math.inf, False
+    return run.state, float(data.subject_weights @ log_norm), run.converged
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 def _adapter_for(estimator):
-    _MixtureAdapter.check(estimator)
+    """The adapter of `estimator`'s family."""
+    _MixtureAdapter.check(estimator, fitted_on_y=_ExpertsAdapter.applies_to(estimator))
+    if _ExpertsAdapter.applies_to(estimator):
+        return _ExpertsAdapter(estimator)
     if _GaussianAdapter.applies_to(estimator):
         _GaussianAdapter.check(estimator)
         return _GaussianAdapter(estimator)
@@ -245,14 +511,15 @@ def _repair(adapter, null_model, log_likelihood_null, log_likelihood, X):
 
 
 # -------------------------------------------------------------------- replicate
-def _replicate(adapter, null_model, alternative_model, n_samples, seed, init, repair):
-    """One bootstrap LRTS: draw from the null model, fit k and k+1, redrawing
-    a sample whose fits fail. Returns (lrts, failed draws, not converged)."""
+def _replicate(adapter, null_model, alternative_model, data, seed, init, repair):
+    """One bootstrap LRTS: draw data like `data` from the null model, fit k
+    and k+1, redrawing a sample whose fits fail. Returns (lrts, failed
+    draws, not converged)."""
     rng = np.random.RandomState(seed)
     k = null_model.n_components
     failed = 0
     for _ in range(MAX_DRAWS_PER_REPLICATE):
-        X = adapter.draw(null_model, n_samples, rng)
+        X = adapter.draw(null_model, data, rng)
         fit_seeds = rng.randint(_SEED_BOUND, size=2)
         try:
             with warnings.catch_warnings():
@@ -429,6 +696,8 @@ def bootstrap_lrt(
     n_components,
     n_bootstrap=99,
     *,
+    y=None,
+    fit_params=None,
     level=0.05,
     stop_early=False,
     bootstrap_init="fitted",
@@ -578,6 +847,7 @@ def bootstrap_lrt(
     import pandas as pd
 
     adapter = _adapter_for(estimator)
+    data = adapter.data(X, y, fit_params)
     grid = check_n_components_grid(n_components)
     n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 1)
     verbose = _check_int(verbose, "verbose", 0)
@@ -603,19 +873,19 @@ def bootstrap_lrt(
     fit_seeds = dict(zip(sizes, rng.randint(_SEED_BOUND, size=len(sizes)), strict=True))
     replicate_seeds = rng.randint(_SEED_BOUND, size=(len(grid), n_bootstrap))
 
-    # The fits to X come first: a bad X fails here, before any bootstrap work.
+    # The fits to the data come first: bad data fail here, before any
+    # bootstrap work.
     models, log_likelihoods = {}, {}
     for size in sizes:
-        models[size] = adapter.fit(size, X, fit_seeds[size])
-        log_likelihoods[size] = adapter.log_likelihood(models[size], X)
-    n_samples = adapter.n_samples(X)
+        models[size] = adapter.fit(size, data, fit_seeds[size])
+        log_likelihoods[size] = adapter.log_likelihood(models[size], data)
 
     rows, bootstrap = [], {}
     for test, k in enumerate(grid):
         start = perf_counter()
         if repair_negative and log_likelihoods[k + 1] < log_likelihoods[k]:
             repaired, log_likelihoods[k + 1] = _repair(
-                adapter, models[k], log_likelihoods[k], log_likelihoods[k + 1], X
+                adapter, models[k], log_likelihoods[k], log_likelihoods[k + 1], data
             )
             if repaired is not None:
                 models[k + 1] = repaired
@@ -626,7 +896,7 @@ def bootstrap_lrt(
                 adapter,
                 models[k],
                 models[k + 1],
-                n_samples,
+                data,
                 seed,
                 bootstrap_init,
                 repair_negative,
