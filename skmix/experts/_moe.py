@@ -981,7 +981,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         return expected[:, 0] if self.scalar_outcome_ else expected
 
     def sample(self, X, time=None, *, offset=None, trials=None, groups=None,
-               random_state=None):  # fmt: skip
+               n_samples=None, random_state=None):  # fmt: skip
         """Draw outcomes from the fitted mixture at given covariates.
 
         Each subject's class from the gate, then its outcome from that class:
@@ -1001,6 +1001,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             GLM experts: subject ids, as in :meth:`fit`. One class is drawn
             per subject (from its gating covariates, which its rows must
             share), and every row of the subject is drawn from it.
+        n_samples : int, optional
+            The number of rows (subjects of a growth model) when ``X`` is
+            None (a model without covariates); by default that of ``time``
+            (2-D), ``offset``, ``trials`` or ``groups``.
         random_state : int, RandomState instance or None, default=None
 
         Returns
@@ -1010,9 +1014,12 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             The drawn classes (with ``groups``, each row gets its subject's).
         """
         rng = check_random_state(random_state)
+        placeholder = None
+        if X is None:  # no covariates: the outcomes' shape gives the rows
+            placeholder = np.ones(_sample_size(n_samples, time, offset, trials, groups))
         if self._glm_experts():
             family = get_family(self.family_)
-            data = self._glm_data(X, None, offset, trials, groups)
+            data = self._glm_data(X, placeholder, offset, trials, groups)
             # One class per subject (data.Z has a row per subject), shared
             # by its rows.
             labels = _draw_classes(
@@ -1031,7 +1038,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
                 "groups is for GLM experts (1-D y fitted with groups); this "
                 "model's subjects are its rows."
             )
-        data = self._data_for(X, None, time)
+        if placeholder is not None and not self.scalar_outcome_:
+            n_waves = np.shape(time)[-1] if time is not None else len(self.time_)
+            placeholder = np.ones((len(placeholder), n_waves))
+        data = self._data_for(X, placeholder, time)
         params = self.params_
         labels = _draw_classes(rng, np.exp(gating_log_proba(data.Z, params.beta)))
         everywhere = data._replace(mask=np.ones_like(data.mask))
@@ -1464,6 +1474,22 @@ def _effective_residual_variance(residual_variance, n_waves):
             residual_variance, residual_variance
         )
     return residual_variance
+
+
+def _sample_size(n_samples, time, offset, trials, groups):
+    """The rows to draw for a model without covariates."""
+    if n_samples is not None:
+        check_param_int(n_samples, "n_samples", 1)
+        return int(n_samples)
+    for value in (offset, trials, groups):
+        if value is not None:
+            return len(value)
+    if time is not None and np.ndim(time) == 2:
+        return np.shape(time)[0]
+    raise ValueError(
+        "X is None: pass n_samples (or a 2-D time, offset, trials or groups) "
+        "to say how many rows to draw."
+    )
 
 
 def _draw_classes(rng, proba):
