@@ -328,7 +328,9 @@ def compare_classes(
     - ``blrt_p``: the parametric bootstrap LRT p-value of ``K - 1`` against
       ``K`` classes (Mplus TECH14; NaN for the first row and where ``K - 1``
       is not in the grid), from :func:`~skmix.model_selection.bootstrap_lrt`
-      with the estimator (its own fits, ``n_init=n_starts``).
+      with the estimator (its own fits, ``n_init=n_starts``); for the
+      mixture of experts the bootstrap draws the outcomes at the observed
+      covariates (and `fit_params`).
 
     Parameters
     ----------
@@ -364,9 +366,11 @@ def compare_classes(
         'model' is Lo, Mendell & Rubin's formula, 'robust' reproduces
         Mplus TECH11's numbers.
     blrt : bool, default=True
-        Add the bootstrap LRT p-values (the costly column). The bootstrap
-        draws X from a fitted mixture, so it needs an estimator fitted on
-        ``X`` alone; with `y`, pass False.
+        Add the bootstrap LRT p-values (the costly column). With `y`, the
+        outcomes are drawn from the fitted ``K - 1``-class model at the
+        observed ``X`` and `fit_params` (``time``, ``offset``, ``trials``,
+        ``groups``; one class per subject), as Mplus and flexmix condition
+        on the covariates.
     n_bootstrap : int, default=99
         Bootstrap replicates per test (at least 19).
     random_state : int, RandomState instance or None, default=None
@@ -398,11 +402,6 @@ def compare_classes(
         n_samples = X.shape[0]
     else:
         n_samples = len(y)
-        if blrt:
-            raise ValueError(
-                "The bootstrap LRT column draws X from a fitted mixture, so it "
-                "needs an estimator fitted on X alone; with y, pass blrt=False."
-            )
     data = _Data(X, y, fit_params)
     grid = check_n_components_grid(n_components)
     if grid[-1] >= n_samples:
@@ -472,8 +471,9 @@ def compare_classes(
             if "n_init" in base.get_params(deep=False):
                 base.set_params(n_init=max(n_starts, 1))
             bootstrap = bootstrap_lrt(
-                base, X, tested, n_bootstrap, random_state=rng.randint(_SEED_BOUND),
-                n_jobs=n_jobs, verbose=max(verbose - 1, 0),
+                base, X, tested, n_bootstrap, y=y, fit_params=fit_params,
+                random_state=rng.randint(_SEED_BOUND), n_jobs=n_jobs,
+                verbose=max(verbose - 1, 0),
             )  # fmt: skip
             p_values = dict(zip(bootstrap.table["n_components_alternative"],
                                 bootstrap.table["p_value"], strict=True))  # fmt: skip

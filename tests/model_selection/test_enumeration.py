@@ -200,8 +200,6 @@ def test_mixture_of_experts_table_with_individual_times():
         np.testing.assert_allclose(row.log_likelihood, model.log_likelihood_, rtol=1e-8)
         assert row.n_parameters == model.n_parameters_
         np.testing.assert_allclose(row.bic, model.bic_, rtol=1e-8)
-    with pytest.raises(ValueError, match="blrt=False"):
-        compare_classes(experts, None, y, fit_params={"time": time})
 
 
 def test_missing_values_and_weights():
