@@ -466,3 +466,32 @@ def delta_method(function, vector, covariance, step=1e-6):
     """Values of ``function(vector)`` and their delta-method covariance."""
     jacobian = central_jacobian(function, vector, step)
     return np.asarray(function(vector), dtype=float), jacobian @ covariance @ jacobian.T
+
+
+def expected_trajectories(curve, params, time, experts):
+    """Each class's expected trajectory ``Lambda(t; phi_k) (alpha_k + B_k
+    x)`` at expert covariates `experts`, shape (n_classes, n_points)."""
+    return np.stack([
+        curve.loadings(time, params.phi[k]) @ (params.alpha[k] + params.B[k] @ experts)
+        for k in range(len(params.alpha))
+    ])  # fmt: skip
+
+
+def trajectory_bands(curve, layout, vector, covariance, time, experts, level):
+    """Pointwise Wald bands of the classes' expected trajectories.
+
+    The delta method through every parameter a trajectory depends on (the
+    growth factors' means and covariate effects, and the knots, on which it
+    depends non-linearly). Returns ``(trajectories, lower, upper)``, each of
+    shape (n_classes, n_points).
+    """
+
+    def flat(vector):
+        return expected_trajectories(
+            curve, layout.unpack(vector), time, experts
+        ).ravel()
+
+    values, cov = delta_method(flat, vector, covariance)
+    half = norm.ppf(0.5 + level / 2) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    shape = (layout.n_classes, len(time))
+    return tuple(a.reshape(shape) for a in (values, values - half, values + half))

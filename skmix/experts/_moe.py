@@ -56,10 +56,12 @@ from ._inference import (
     CovariateScaling,
     ParameterLayout,
     delta_method,
+    expected_trajectories,
     observed_time_range,
     original_scale_layout,
     parameter_table,
     to_original_scale,
+    trajectory_bands,
 )
 from ._likelihood import (
     PER_WAVE_RESIDUALS,
@@ -1063,7 +1065,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             y[rows] = np.einsum("njq,nq->nj", loadings, factors) + noise
         return (y[:, 0] if self.scalar_outcome_ else y), labels
 
-    def class_trajectories(self, time=None, x=None):
+    def class_trajectories(self, time=None, x=None, *, level=None, robust=False):
         """Expected trajectory of each class at one covariate profile.
 
         Parameters
@@ -1072,10 +1074,20 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             Default: the common training times.
         x : array-like of shape (n_features,), optional
             Covariate profile; default the training means.
+        level : float in (0, 1), default=None
+            Also return pointwise Wald confidence bands at this level, by
+            the delta method through every parameter a trajectory depends
+            on (the growth factors' means and covariate effects, and the
+            knots).
+        robust : bool, default=False
+            Bands from the sandwich covariance instead of the observed
+            information.
 
         Returns
         -------
         trajectories : ndarray of shape (n_components, n_points)
+        lower, upper : ndarray of shape (n_components, n_points)
+            The bands, only with `level`.
         """
         check_is_fitted(self)
         self._refuse_glm("class_trajectories")
@@ -1084,12 +1096,15 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("time is required: the training times varied.")
         x = self.covariate_means_ if x is None else check_real_array(x, "x")
         experts = x[self.expert_columns_]
-        params = self.params_
-        return np.stack([
-            self.curve_.loadings(time, params.phi[k])
-            @ (params.alpha[k] + params.B[k] @ experts)
-            for k in range(self.n_components)
-        ])  # fmt: skip
+        if level is None:
+            return expected_trajectories(self.curve_, self.params_, time, experts)
+        check_param_float(level, "level", 0.0, 1.0, "neither")
+        covariance = self.robust_covariance_ if robust else self.covariance_
+        layout = self._layout_
+        return trajectory_bands(
+            self.curve_, layout, layout.pack(self.params_), covariance, time,
+            experts, level,
+        )  # fmt: skip
 
     def predict_growth_factors(self, X, y, time=None):
         """Empirical-Bayes growth factors ``E[eta_i | y_i, x_i]``.

@@ -203,3 +203,30 @@ def test_glm_dispersions_get_log_scale_intervals(family):
         table.ci_upper[dispersion], np.exp(np.log(est) + Z * se / est)
     )
     pd.testing.assert_frame_equal(table[~dispersion], wald[~dispersion])
+
+
+def test_trajectory_bands_are_the_delta_method_of_the_class_means():
+    """A linear growth class's expected trajectory is ``[1, t] alpha_k``, so
+    its pointwise band is ``+- z sqrt([1, t] Cov(alpha_k) [1, t]')``."""
+    sim = make_trajectory_mixture(300, random_state=1)
+    model = MixtureOfExpertsRegressor(
+        2, curve="linear", gating_features=None, expert_features=None,
+        n_init=3, n_final=1, random_state=0,
+    ).fit(None, sim.y, time=sim.time)  # fmt: skip
+    time = np.array([0.0, 2.5, 9.0])
+    curves, lower, upper = model.class_trajectories(time=time, level=0.9)
+    np.testing.assert_allclose(curves, model.class_trajectories(time=time))
+    loadings = np.column_stack([np.ones(3), time])
+    for k in range(2):
+        means = [
+            i
+            for i, (c, block, _) in enumerate(model.parameter_names_)
+            if c == k + 1 and block == "mean"
+        ]
+        cov = model.covariance_[np.ix_(means, means)]
+        se = np.sqrt(np.einsum("ti,ij,tj->t", loadings, cov, loadings))
+        half = norm.ppf(0.95) * se
+        np.testing.assert_allclose(upper[k] - curves[k], half, rtol=1e-5)
+        np.testing.assert_allclose(curves[k] - lower[k], half, rtol=1e-5)
+    with pytest.raises(ValueError, match="level"):
+        model.class_trajectories(time=time, level=1.5)
