@@ -75,7 +75,7 @@ from ._likelihood import (
     masked_loadings,
     posterior_factors,
 )
-from ._results import MixtureResults
+from ._results import MixtureResults, replication_label
 from ._starts import StartRunner, runs_to_convergence
 
 INIT_PARAMS = ("kmeans", "random", "emEM")
@@ -1288,7 +1288,7 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             "Sample-size adj. BIC:": f"{self.sabic_:.3f}",
             "Entropy:": f"{self.entropy_:.3f}",
             "Class shares:": " ".join(f"{w:.3f}" for w in self.weights_),
-            "Best LL replicated:": str(self.best_log_likelihood_replicated_),
+            "Best LL replicated:": replication_label(self),
             "Standard errors:": "robust (sandwich)"
             if robust
             else "observed information",

@@ -16,6 +16,14 @@ from ._inference import (
 )
 
 
+def replication_label(model):
+    """'True' or 'False': whether the best log-likelihood was reached by at
+    least two starts run to convergence; 'n/a' when only one was run."""
+    if len(model.start_log_likelihoods_) < 2:
+        return "n/a"
+    return str(model.best_log_likelihood_replicated_)
+
+
 class WaldTestResult(NamedTuple):
     """A Wald chi-square test of linear restrictions ``R params = q``."""
 
@@ -173,8 +181,7 @@ class MixtureResults:
 
         check_param_option(method, "method", INTERVAL_METHODS)
         model = self.model
-        starts = len(model.start_log_likelihoods_)
-        replicated = str(model.best_log_likelihood_replicated_) if starts > 1 else "n/a"
+        replicated = replication_label(model)
         summary = Summary()
         summary.add_title(f"Mixture of experts ({model.family_}), "
                           f"{model.n_components} classes")  # fmt: skip
@@ -183,7 +190,7 @@ class MixtureResults:
             "Subjects:": str(self.nobs),
             "Converged:": str(model.converged_),
             "Iterations:": str(model.n_iter_),
-            "Starts to convergence:": str(starts),
+            "Starts to convergence:": str(len(model.start_log_likelihoods_)),
             "Best LL replicated:": replicated,
             "Log-likelihood:": f"{self.llf:.3f}",
             "Parameters:": str(self.df_model),

@@ -499,6 +499,7 @@ def test_results_object_is_the_model_in_statsmodels_words(counts):
     assert "Best LL replicated: n/a" in " ".join(
         str(single.results().summary()).split()
     )
+    assert "Best LL replicated: n/a" in " ".join(str(single.summary()).split())
     with pytest.raises(ValueError, match="alpha"):
         results.conf_int(2.0)
     robust = model.results(robust=True).bse
