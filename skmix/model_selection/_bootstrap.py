@@ -13,7 +13,10 @@ parametric bootstrap sample shaped like the data, and, optionally, EM
 started from given parameters (``bootstrap_init='fitted'`` and the repair
 of a negative LRTS). :class:`_GaussianAdapter` does the last two through the
 ``weights_init`` / ``means_init`` / ``precisions_init`` parameters of
-Gaussian mixtures (skmix's and scikit-learn's).
+Gaussian mixtures (skmix's and scikit-learn's). :class:`_ExpertsAdapter`
+does it for mixtures of regressions (the mixture of experts), whose data are
+``(X, y, fit_params)``: the bootstrap is conditional on the covariates, the
+outcomes drawn from the fitted null model at the observed ``X``.
 """
 
 import copy
@@ -718,6 +721,14 @@ def bootstrap_lrt(
     (n_bootstrap + 1)``, mclust's convention (the observed sample counted as
     one draw under H0, so the smallest p-value is ``1 / (n_bootstrap + 1)``).
 
+    For a mixture of regressions (`y` given: the
+    :class:`~skmix.experts.MixtureOfExpertsRegressor`) the bootstrap is
+    conditional on the covariates, as in Mplus and flexmix: each sample keeps
+    the observed ``X`` (and `fit_params`) and draws the outcomes from the
+    fitted ``k``-class model there, one class per subject (per ``groups`` id,
+    shared by its rows); the log-likelihoods are per subject
+    (``score_subjects``).
+
     Parameters
     ----------
     estimator : estimator instance
@@ -732,15 +743,27 @@ def bootstrap_lrt(
         ``tol`` (with scikit-learn's default ``tol=1e-3`` on the mean
         log-likelihood, a fit may stop ~``2 n tol`` short in LRTS units).
         Its free-parameter count (for the table) is read from
-        ``n_parameters_`` or ``_n_parameters()``.
-    X : array-like of shape (n_samples, n_features)
-        The data.
+        ``n_parameters_`` or ``_n_parameters()``. Or, with `y`, a mixture of
+        regressions with ``fit(X, y, **fit_params)``, ``score_subjects`` and
+        ``sample(X, **fit_params)``: the
+        :class:`~skmix.experts.MixtureOfExpertsRegressor` (GLM experts,
+        Gaussian experts and growth mixtures).
+    X : array-like of shape (n_samples, n_features), or None
+        The data; with `y`, the covariates (None for experts without any).
     n_components : int or sequence of int
         ``k``: test ``k`` against ``k + 1``. A sequence (e.g. ``range(1, 4)``,
         as mclust's ``maxG = 3``) runs the test for each ``k`` in increasing
         order, each with its own bootstrap.
     n_bootstrap : int, default=99
         Bootstrap replicates per test.
+    y : array-like of shape (n_samples,) or (n_subjects, n_waves), default=None
+        Outcomes of a mixture of regressions; None for mixtures fitted on `X`
+        alone.
+    fit_params : dict, default=None
+        With `y`: the row-wise fit parameters, passed to every ``fit``,
+        ``score_subjects`` and ``sample`` (``time``, ``offset``, ``trials``,
+        ``groups``; ``sample_weight`` is refused: a frequency weight would
+        need one draw per copy).
     level : float, default=0.05
         Significance level for the ``reject`` column, the selected number of
         components and `stop_early`.
@@ -752,9 +775,11 @@ def bootstrap_lrt(
         How EM starts on a bootstrap sample. 'fitted' (mclust): from the
         parameters of the ``k`` and ``k + 1`` models fitted to `X`, one start
         each: fast, needs an estimator with ``weights_init``, ``means_init``
-        and ``precisions_init``. 'estimator': a full fit with the estimator's
-        own initialisation (``n_init`` starts), the same search as on `X`;
-        slower, and the one choice for other estimators.
+        and ``precisions_init``, or the mixture of experts (its EM, to its
+        ``tol`` and ``max_iter``, from the fitted parameters; see Notes).
+        'estimator': a full fit with the estimator's own initialisation
+        (``n_init`` starts), the same search as on `X`; slower, and the one
+        choice for other estimators.
     repair_negative : bool, default=True
         When a (k+1)-fit ends below the k-fit (LRTS < 0), rerun EM from the
         k-fit with one component split (see Notes). False keeps such values
@@ -802,6 +827,19 @@ def bootstrap_lrt(
       redraws).
     - ``ConvergenceWarning`` is silenced in the bootstrap fits and counted
       (``n_not_converged``), as mclust's ``warn = FALSE``.
+
+    For the mixture of experts, ``bootstrap_init='fitted'`` is a warm start
+    (as Mplus' ``LRTSTARTS = 0 0 ...`` starts the null model from its
+    estimates): on each bootstrap sample the experts' EM runs from the
+    parameters of the ``k``- and ``(k + 1)``-class models fitted to the
+    data, on the same design (the covariates are the observed ones). GLM
+    experts take their EM steps accelerated by SQUAREM there (Varadhan &
+    Roland 2008; the fits to the data take plain steps): under H0 the spare
+    class converges in thousands of plain steps. The repair of a negative
+    LRTS splits a class of the ``k``-fit (heaviest first: its gate share
+    halved, its intercept moved either way), except with
+    ``class_expert_features``. ``bootstrap_init='estimator'`` refits from
+    the estimator's own starts.
 
     The stopping rule of EM matters more here than for a single fit. Under
     H0 the extra component of the (k+1)-fit converges slowly, and a loose
