@@ -82,12 +82,15 @@ class _MixtureAdapter:
     """What :func:`bootstrap_lrt` asks of an estimator with ``n_components``.
 
     The data are what ``fit`` takes (here one array ``X``); an estimator family
-    whose data are several arrays (e.g. ``(X, y, time)`` for the mixture of
-    experts) needs a subclass overriding :meth:`fit`, :meth:`log_likelihood`,
-    :meth:`n_samples` and :meth:`draw`.
+    whose data are several arrays (``(X, y, fit_params)`` for the mixture of
+    experts, :class:`_ExpertsAdapter`) overrides :meth:`data`, :meth:`fit`,
+    :meth:`log_likelihood`, :meth:`n_samples` and :meth:`draw`.
     """
 
     warm = False  # can EM start from given parameters?
+    # Can a repaired fit to the data stand as the fitted model? (The experts'
+    # repaired fits are parameters only, so only bootstrap samples get one.)
+    repairs_observed = True
 
     def __init__(self, estimator):
         self.estimator = estimator
@@ -264,6 +267,7 @@ class _ExpertsAdapter(_MixtureAdapter):
     experts' EM on the drawn outcomes from fitted parameters."""
 
     warm = True
+    repairs_observed = False
     _SAMPLED = ("time", "offset", "trials", "groups")
 
     @staticmethod
@@ -319,8 +323,10 @@ class _ExpertsAdapter(_MixtureAdapter):
     def draw(self, model, data, rng):
         """Outcomes drawn from the fitted `model` at the observed covariates
         (rows in their order: the covariates stay with them)."""
+        # Without covariates (X None), sample is told how many rows to draw.
+        size = {"n_samples": len(data.y)} if data.X is None else {}
         y, _ = model.sample(
-            data.X, **data.fit_params, random_state=rng.randint(_SEED_BOUND)
+            data.X, **data.fit_params, **size, random_state=rng.randint(_SEED_BOUND)
         )
         return data._replace(y=y)
 
@@ -838,8 +844,10 @@ def bootstrap_lrt(
     class converges in thousands of plain steps. The repair of a negative
     LRTS splits a class of the ``k``-fit (heaviest first: its gate share
     halved, its intercept moved either way), except with
-    ``class_expert_features``. ``bootstrap_init='estimator'`` refits from
-    the estimator's own starts.
+    ``class_expert_features``, and on bootstrap samples only: a negative
+    observed LRTS (the estimator's starts missed the ``(k + 1)``-class
+    maximum) is kept, to be fixed with more ``n_init``.
+    ``bootstrap_init='estimator'`` refits from the estimator's own starts.
 
     The stopping rule of EM matters more here than for a single fit. Under
     H0 the extra component of the (k+1)-fit converges slowly, and a loose
@@ -921,7 +929,11 @@ def bootstrap_lrt(
     rows, bootstrap = [], {}
     for test, k in enumerate(grid):
         start = perf_counter()
-        if repair_negative and log_likelihoods[k + 1] < log_likelihoods[k]:
+        if (
+            repair_negative
+            and adapter.repairs_observed
+            and log_likelihoods[k + 1] < log_likelihoods[k]
+        ):
             repaired, log_likelihoods[k + 1] = _repair(
                 adapter, models[k], log_likelihoods[k], log_likelihoods[k + 1], data
             )

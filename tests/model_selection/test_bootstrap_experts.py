@@ -97,6 +97,23 @@ def test_estimator_starts_and_gaussian_experts():
     assert result.table["p_value"][0] == pytest.approx(0.2)
 
 
+def test_growth_mixture_without_covariates():
+    """Trajectories at common times, X None: drawn from the fitted growth
+    mixture (its own SQUAREM EM from the fitted parameters)."""
+    rng = np.random.default_rng(4)
+    n, time = 80, np.arange(4.0)
+    second = np.arange(n) >= n // 2
+    y = (np.where(second, 14.0, 10.0)[:, None] + np.where(second, -0.5, 1.0)[:, None]
+         * time + rng.normal(0, 0.5, (n, 4)))  # fmt: skip
+    growth = MixtureOfExpertsRegressor(
+        gating_features=None, expert_features=None, random_effects="none",
+        n_init=2, tol=1e-8,
+    )  # fmt: skip
+    result = bootstrap_lrt(growth, None, 1, 4, y=y, random_state=0)
+    assert result.table["p_value"][0] == pytest.approx(1 / 5)
+    assert result.table["n_bootstrap"][0] == 4
+
+
 def test_results_do_not_depend_on_n_jobs():
     X, y = _one_class(3, n=100)
     one, two = (
