@@ -254,14 +254,20 @@ class _Data:
 
 
 def _fit_start(estimator, data, n_components, seed):
-    """One fit from one start: (log-likelihood, model)."""
+    """One fit from one start: (log-likelihood, model), or (-inf, the error)
+    when the start failed (e.g. emptied a class)."""
     model = clone(estimator).set_params(n_components=n_components)
     params = model.get_params(deep=False)
     if "n_init" in params:
         model.set_params(n_init=1)
     if "random_state" in params:
         model.set_params(random_state=int(seed))
-    data.fit(model)
+    try:
+        data.fit(model)
+    except ValueError as error:
+        if n_components == 1:  # bad data, not a bad start
+            raise
+        return -math.inf, error
     return data.log_likelihood(model), model
 
 
@@ -282,7 +288,11 @@ def _fit_starts(estimator, data, grid, seeds, n_jobs, verbose):
     for fit in bar:
         fits.append(fit)
         if len(fits) == seeds.shape[1]:
-            yield next(grid), sorted(fits, key=lambda fit: -fit[0]), bar
+            k = next(grid)
+            kept = [fit for fit in fits if not isinstance(fit[1], Exception)]
+            if not kept:  # every start failed: the last one's error
+                raise fits[-1][1]
+            yield k, sorted(kept, key=lambda fit: -fit[0]), bar
             fits = []
 
 
@@ -349,7 +359,10 @@ def compare_classes(
     n_components : int or sequence of int, default=range(1, 6)
         Numbers of classes; each must be below the number of rows.
     n_starts : int, default=10
-        Random starts per number of classes.
+        Random starts per number of classes. A start whose fit fails (a
+        ValueError, e.g. a class emptied) is left out, as Mplus leaves out
+        starts that do not converge; the error is raised when every start
+        of a number of classes fails.
     fit_params : dict, default=None
         Passed to every ``fit`` and to the scoring (e.g. ``{"time": time}``
         for trajectories with individually varying times).

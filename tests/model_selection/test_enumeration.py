@@ -214,3 +214,32 @@ def test_missing_values_and_weights():
     with pytest.raises(ValueError, match="does not weigh rows"):
         compare_classes(GaussianMixture(), _two_classes(6), blrt=False,
                         fit_params={"sample_weight": np.ones(300)})  # fmt: skip
+
+
+class _FailingStarts(GaussianMixture):
+    """A Gaussian mixture whose starts with an odd seed fail (as a start
+    that empties a class does), for more than one class."""
+
+    def fit(self, X, y=None):
+        if self.n_components > 1 and self.random_state % 2:
+            raise ValueError("this start emptied a class")
+        return super().fit(X, y)
+
+
+def test_failed_starts_are_left_out():
+    X = _two_classes(7)
+    result = compare_classes(
+        _FailingStarts(), X, n_components=[1, 2], n_starts=6, lmr=False,
+        blrt=False, random_state=0,
+    )  # fmt: skip
+    seeds = np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=(2, 6))
+    n_even = int(np.sum(seeds[1] % 2 == 0))
+    assert 0 < n_even < 6
+    assert len(result.start_log_likelihoods[2]) == n_even
+    assert len(result.start_log_likelihoods[1]) == 6
+    assert result.best("bic") == 2
+    with pytest.raises(ValueError, match="emptied a class"):
+        compare_classes(
+            _FailingStarts(), X, n_components=[1, 2], n_starts=1, lmr=False,
+            blrt=False, random_state=1,
+        )  # fmt: skip
