@@ -523,9 +523,12 @@ def glm_training_design(X, y, *, family, gating_features, expert_features,
     if len(data.y) < 2:
         raise ValueError(f"Need at least 2 rows of positive weight; got {len(data.y)}.")
     weight = rows.get("sample_weight")
-    means = np.average(X, axis=0, weights=None if weight is None else np.asarray(
-        weight, dtype=np.float64
-    ))  # fmt: skip
+    # No covariates (X=None): no means (np.average divides by the width).
+    means = np.zeros(0) if X.shape[1] == 0 else np.average(
+        X, axis=0, weights=None if weight is None else np.asarray(
+            weight, dtype=np.float64
+        ),
+    )  # fmt: skip
     return GLMDesign(
         data, names, means, gating_columns, expert_columns, scales, subjects,
         covariates.encoder,

@@ -771,8 +771,15 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     def _glm_data(self, X, y, offset, trials, groups):
         """Rows of new subjects for GLM experts, on X's scale."""
         check_is_fitted(self)
-        if X is None:
-            X = np.empty((len(np.asarray(y)), 0))
+        if X is None:  # no covariates: the other arrays give the row count
+            sizes = [len(np.asarray(a)) for a in (y, offset, trials, groups)
+                     if a is not None]  # fmt: skip
+            if not sizes:
+                raise ValueError(
+                    "X is None and no y, offset, trials or groups gives the "
+                    "number of rows; pass one of them."
+                )
+            X = np.empty((sizes[0], 0))
         else:
             X = self._covariates(X)
         if y is None:  # a placeholder every family accepts

@@ -560,3 +560,23 @@ def test_verbose_reports_every_start_and_silence_is_the_default(family, capsys):
     assert sum("short run" in line for line in lines) == 4
     assert sum("to convergence" in line for line in lines) >= 3
     assert all(line.startswith("[MixtureOfExpertsRegressor]") for line in lines)
+
+
+def test_intercept_only_experts_fit_without_x():
+    """X=None: the intercept-only Poisson mixture, the same fit as with an
+    unused covariate column; scoring needs something to count rows by."""
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.poisson(2, 100), rng.poisson(9, 100)].astype(float)
+    params = dict(
+        family="poisson", gating_features=None, expert_features=None,
+        random_state=0,
+    )  # fmt: skip
+    bare = MixtureOfExpertsRegressor(2, **params).fit(None, y)
+    padded = MixtureOfExpertsRegressor(2, **params).fit(np.zeros((200, 1)), y)
+    assert bare.log_likelihood_ == pytest.approx(padded.log_likelihood_, rel=1e-12)
+    np.testing.assert_allclose(
+        np.sort(np.exp(bare.params_.coef.ravel())), [2.0, 9.0], rtol=0.15
+    )
+    assert bare.predict(None, offset=np.zeros(3)).shape == (3,)
+    with pytest.raises(ValueError, match="number of rows"):
+        bare.predict(None)
