@@ -17,8 +17,10 @@ Usage::
 """
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import sklearn
@@ -27,18 +29,11 @@ from sklearn.model_selection import GridSearchCV
 from skmix.experts import MixtureOfExpertsRegressor
 from skmix.metrics import log_likelihood_scorer
 
+# The simulation design is the test's, imported from it (one copy).
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from tests.metrics.test_scoring import _trajectories as trajectories  # noqa: E402
+
 GRID = [1, 2, 3]
-
-
-def trajectories(seed, n=300, waves=5):
-    """Two classes of linear growth, individually varying times."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, n)
-    time = np.arange(waves) + rng.uniform(-0.3, 0.3, (n, waves))
-    intercept = np.where(labels == 0, 10.0, 14.0) + rng.normal(0, 1, n)
-    slope = np.where(labels == 0, 1.0, -0.5) + rng.normal(0, 0.3, n)
-    y = intercept[:, None] + slope[:, None] * time + rng.normal(0, 0.5, (n, waves))
-    return np.zeros((n, 1)), y, time
 
 
 def experts(seed):
