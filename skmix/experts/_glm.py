@@ -21,7 +21,7 @@ from scipy import sparse
 from .._core import EMDriver
 from ._inference import _inverse_information, central_jacobian
 from ._likelihood import _logsumexp_rows, gating_log_proba, m_step_gating
-from ._starts import StartRunner, runs_to_convergence
+from ._starts import StartRunner, emem_finalists, runs_to_convergence, start_kinds
 
 
 class GLMData(NamedTuple):
@@ -441,14 +441,7 @@ def run_starts(family, data, coefficient_map, n_components, *, init_params,
     runner = runner or StartRunner()
     seeds = rng.randint(np.iinfo(np.int32).max, size=n_init)
     emEM = init_params == "emEM"
-    # emEM's short runs alternate k-means and random partitions: on count
-    # data k-means of the link-scale outcome finds the basin of the best
-    # optimum where random partitions rarely do (flexmix's bioChemists
-    # example: 1 of 10 of its random starts).
-    kinds = [
-        ("kmeans" if index % 2 == 0 else "random") if emEM else init_params
-        for index in range(n_init)
-    ]
+    kinds = start_kinds(init_params, n_init, alternate=True)
     short_run_iter = short_run_iter if emEM else 0
     results = runner.map(
         _glm_start,
@@ -456,7 +449,7 @@ def run_starts(family, data, coefficient_map, n_components, *, init_params,
          for kind, seed in zip(kinds, seeds, strict=True)],
         "short runs" if emEM else "starts",
     )  # fmt: skip
-    starts, first_kmeans = [], None
+    starts, start_kinds_kept = [], []
     for index, (kind, start) in enumerate(zip(kinds, results, strict=True)):
         if start is None:  # the start's partition gave no parameters
             continue
@@ -468,17 +461,10 @@ def run_starts(family, data, coefficient_map, n_components, *, init_params,
             )  # fmt: skip
             if start[1] is None:
                 continue
-            if kind == "kmeans" and first_kmeans is None:
-                first_kmeans = start
         starts.append(start)
+        start_kinds_kept.append(kind)
     if emEM:
-        # The first k-means start always continues: its basin can climb
-        # slowly and look worse than others after the short runs (it holds
-        # the best optimum of flexmix's bioChemists example).
-        starts = sorted(starts, key=lambda start: start[0], reverse=True)
-        best = starts[:n_final]
-        extra = [] if first_kmeans is None else [first_kmeans]
-        starts = best + [s for s in extra if all(s is not b for b in best)]
+        starts = emem_finalists(starts, start_kinds_kept, n_final)
     return runs_to_convergence(
         starts, _glm_run, (family, data, coefficient_map, max_iter, tol), runner
     )

@@ -76,7 +76,7 @@ from ._likelihood import (
     posterior_factors,
 )
 from ._results import MixtureResults, replication_label
-from ._starts import StartRunner, runs_to_convergence
+from ._starts import StartRunner, emem_finalists, runs_to_convergence, start_kinds
 
 INIT_PARAMS = ("kmeans", "random", "emEM")
 # Replicated: another converged start within this of the best log-likelihood.
@@ -196,18 +196,21 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     init_params : {'emEM', 'kmeans', 'random'}, default='emEM'
         Starts. 'kmeans': k-means partitions of per-subject least-squares
         growth factors (and expert covariates). 'random': random partitions
-        and random curve parameters. 'emEM': ``n_init`` random starts run for
-        ``short_run_iter`` EM iterations; the best ``n_final`` continue to
-        convergence (Biernacki, Celeux & Govaert 2003). With GLM experts the
-        partitions are of the subjects' link-scale outcomes and covariates,
-        emEM's short runs alternate k-means and random partitions, and its
-        first k-means start always continues to convergence.
+        and random curve parameters. 'emEM': ``n_init`` random starts run
+        for ``short_run_iter`` EM iterations; the best ``n_final`` continue
+        to convergence (Biernacki, Celeux & Govaert 2003), and so does one
+        k-means start run after them (random partitions alone can all fall
+        into one poor basin). With GLM experts the partitions are of the
+        subjects' link-scale outcomes and covariates, the short runs
+        alternate k-means and random partitions, and the first k-means one
+        always continues.
     n_init : int, default=10
         Number of starts.
     short_run_iter : int, default=20
         EM iterations of each emEM short run.
     n_final : int, default=3
-        emEM starts run to convergence (so replication can be checked).
+        emEM short runs continued to convergence (so replication can be
+        checked), besides the k-means start.
     tol : float, default=1e-10
         Convergence threshold on the change of the log-likelihood relative to
         its magnitude.
@@ -816,32 +819,34 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     def _run_starts(self, data, curve, random_effects, bounds, rng,
                     residual_variance="class"):  # fmt: skip
         """(params, log-likelihood, n_iter, converged) of each final run."""
-        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_init)
         emEM = self.init_params == "emEM"
+        kinds = start_kinds(self.init_params, self.n_init, alternate=False)
+        # The random starts' seeds come first, as without the k-means one.
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(kinds))
         runner = self._start_runner()
         shared = (curve, data, random_effects, bounds, self.tol, residual_variance)
         results = runner.map(
             _curve_start,
-            [(self, *shared, seed, self.short_run_iter if emEM else 0)
-             for seed in seeds],
+            [(self, *shared, kind, seed, self.short_run_iter if emEM else 0)
+             for kind, seed in zip(kinds, seeds, strict=True)],
             "short runs" if emEM else "starts",
         )  # fmt: skip
-        starts = []
-        for index, start in enumerate(results):
+        starts, kept_kinds = [], []
+        for index, (kind, start) in enumerate(zip(kinds, results, strict=True)):
             if start is None:
                 continue
             if emEM:
                 ll, params = start
                 runner.report(
-                    f"short run {index + 1}/{self.n_init}: "
+                    f"short run {index + 1}/{len(kinds)} ({kind}): "
                     + (f"log-likelihood {ll:.4f}" if params is not None else "failed")
                 )
                 if params is None:
                     continue
             starts.append(start)
+            kept_kinds.append(kind)
         if emEM:
-            starts.sort(key=lambda start: start[0], reverse=True)
-            starts = starts[: self.n_final]
+            starts = emem_finalists(starts, kept_kinds, self.n_final)
         return runs_to_convergence(
             starts, _curve_run,
             (curve, data, random_effects, bounds, self.max_iter, self.tol,
@@ -852,9 +857,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
     def _start_runner(self):
         return StartRunner(self.verbose, self.n_jobs, type(self).__name__)
 
-    def _initial_resp(self, data, curve, rng):
+    def _initial_resp(self, data, curve, rng, kind):
+        """Responsibilities of a start's partition, `kind` 'kmeans' or
+        'random'."""
         n, K = len(data.Y), self.n_components
-        if self.init_params == "kmeans":
+        if kind == "kmeans":
             features = np.column_stack(
                 [_least_squares_factors(curve, data), data.X_expert]
             )
@@ -867,11 +874,11 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             labels = rng.permutation(np.arange(n) % K)
         return np.eye(K)[labels]
 
-    def _initial_phi(self, curve, data, bounds, rng):
+    def _initial_phi(self, curve, data, bounds, rng, kind):
         """Curve parameters per class: defaults for k-means, else random."""
         default = curve.initial_nonlinear(data.T[data.mask])
         phi = np.tile(default, (self.n_components, 1))
-        if self.init_params != "kmeans":
+        if kind != "kmeans":
             for j, (low, high) in enumerate(bounds):
                 inner = 0.2 * (high - low)
                 phi[:, j] = rng.uniform(low + inner, high - inner, self.n_components)
@@ -1393,14 +1400,14 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
 
 
 def _curve_start(estimator, curve, data, random_effects, bounds, tol,
-                 residual_variance, seed, short_run_iter):  # fmt: skip
-    """One start of a growth-curve fit drawn with `seed`: (short-run
-    log-likelihood, params), params None when the short run failed, the
-    log-likelihood NaN without one (``short_run_iter=0``); None when the
-    partition gives no parameters."""
+                 residual_variance, kind, seed, short_run_iter):  # fmt: skip
+    """One start of a growth-curve fit from the partition `kind` drawn with
+    `seed`: (short-run log-likelihood, params), params None when the short
+    run failed, the log-likelihood NaN without one (``short_run_iter=0``);
+    None when the partition gives no parameters."""
     start_rng = np.random.RandomState(seed)
-    resp = estimator._initial_resp(data, curve, start_rng)
-    phi = estimator._initial_phi(curve, data, bounds, start_rng)
+    resp = estimator._initial_resp(data, curve, start_rng, kind)
+    phi = estimator._initial_phi(curve, data, bounds, start_rng, kind)
     params = _params_from_resp(
         curve, data, resp, phi, random_effects, residual_variance
     )
