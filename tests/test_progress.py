@@ -142,8 +142,10 @@ def test_compare_classes_n_jobs_gives_the_same_table():
     two = compare_classes(GaussianMixture(), X, n_jobs=2, **settings)
     pd.testing.assert_frame_equal(one.table, two.table)
     for k in (1, 2, 3):
-        np.testing.assert_array_equal(
-            one.start_log_likelihoods[k], two.start_log_likelihoods[k]
+        # The same starts and fits; a worker process's kernels may round
+        # the last bit differently (CI saw 1 ulp).
+        np.testing.assert_allclose(
+            one.start_log_likelihoods[k], two.start_log_likelihoods[k], rtol=1e-13
         )
 
 
