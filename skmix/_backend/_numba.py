@@ -126,12 +126,13 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
                     u = prec_full[k, i, j]
                     for b in range(m):
                         y[b] += xt[i, b] * u
-            else:
+                for b in range(m):
+                    maha[b] += y[b] * y[b]
+            else:  # one fused loop: no scratch traffic
                 u = prec_diag[k, j]
                 for b in range(m):
-                    y[b] = xt[j, b] * u - shift
-            for b in range(m):
-                maha[b] += y[b] * y[b]
+                    t = xt[j, b] * u - shift
+                    maha[b] += t * t
         c = const[k]
         for b in range(m):
             lp[k, b] = c - 0.5 * maha[b]
@@ -179,6 +180,19 @@ def _block_moments(
         for b in range(m):
             total += resp[k, b]
         nk[k] += total
+        if not full:  # both moments in one loop, nothing stored
+            for i in range(n_features):
+                s = shift[k, i]
+                first = 0.0
+                second = 0.0
+                for b in range(m):
+                    di = xt[i, b] - s
+                    w = resp[k, b] * di
+                    first += w
+                    second += w * di
+                sum_x[k, i] += first
+                sum_xx_diag[k, i] += second
+            continue
         for i in range(n_features):
             s = shift[k, i]
             first = 0.0
@@ -189,17 +203,11 @@ def _block_moments(
                 first += wd[i, b]
             sum_x[k, i] += first
         for i in range(n_features):
-            if full:
-                for j in range(i + 1):
-                    second = 0.0
-                    for b in range(m):
-                        second += wd[i, b] * d[j, b]
-                    sum_xx_full[k, i, j] += second
-            else:
+            for j in range(i + 1):
                 second = 0.0
                 for b in range(m):
-                    second += wd[i, b] * d[i, b]
-                sum_xx_diag[k, i] += second
+                    second += wd[i, b] * d[j, b]
+                sum_xx_full[k, i, j] += second
 
 
 @njit(**_HELPER)
