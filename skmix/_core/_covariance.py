@@ -211,13 +211,15 @@ class CovarianceModel(ABC):
             if np.any(precisions <= 0.0):
                 raise ValueError(f"'{self.name} precision' should be positive.")
             return precisions
-        for matrix in precisions.reshape(-1, n_features, n_features):
-            if not (
-                np.allclose(matrix, matrix.T) and np.all(np.linalg.eigvalsh(matrix) > 0)
-            ):
-                raise ValueError(
-                    f"'{self.name} precision' should be symmetric, positive-definite."
-                )
+        matrices = precisions.reshape(-1, n_features, n_features)
+        # One batched check (per-matrix calls cost 0.1 ms each).
+        if not (
+            np.allclose(matrices, matrices.transpose(0, 2, 1))
+            and np.all(np.linalg.eigvalsh(matrices) > 0)
+        ):
+            raise ValueError(
+                f"'{self.name} precision' should be symmetric, positive-definite."
+            )
         return precisions
 
     # ------------------------------------------------------------ sampling

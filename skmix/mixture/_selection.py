@@ -189,13 +189,24 @@ def _format_count(value, width):
 
 class _HierarchicalStart(NamedTuple):
     """The rows one tree clustered (and their frequency weights, None
-    without) and its cut for each number of components, or why the tree
-    could not be built."""
+    without), their moments and feature variances, and the tree's cut for
+    each number of components, or why the tree could not be built."""
 
     rows: np.ndarray = None
     partitions: dict = {}
     error: str = ""
     weights: np.ndarray = None
+    moments: DataMoments = None
+    variances: np.ndarray = None
+
+    @classmethod
+    def of(cls, rows, partitions, weights):
+        moments = _weighted_moments(rows, weights)
+        if weights is None:
+            variances = rows.var(axis=0)
+        else:
+            variances = weights @ (rows - moments.mean) ** 2 / weights.sum()
+        return cls(rows, partitions, "", weights, moments, variances)
 
 
 def _partition_start(start, n_components, model):
@@ -215,17 +226,12 @@ def _partition_start(start, n_components, model):
     structure = get_covariance_model(model.covariance_type)
     # Under a prior, the start is the MAP M-step with the prior of the rows
     # clustered (mclust's mstep on its hierarchical subset).
-    weight = start.weights
-    moments = _weighted_moments(X_start, weight)
-    if weight is None:
-        variances = X_start.var(axis=0)
-    else:
-        variances = weight @ (X_start - moments.mean) ** 2 / weight.sum()
+    weight, moments = start.weights, start.moments
     prior = resolve_prior(model.prior, structure, n_components, moments)
     components = components_from_responsibilities(
         resolve_backend("numpy"), X_start, np.eye(n_components)[labels], structure,
-        model._ridge(variances), np.tile(moments.mean, (n_components, 1)), prior,
-        weight,
+        model._ridge(start.variances), np.tile(moments.mean, (n_components, 1)),
+        prior, weight,
     )  # fmt: skip
     return dict(
         weights_init=components.weights,
@@ -403,7 +409,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             partitions = hierarchical_partitions(X_start, grid)
         except ValueError as error:  # e.g. constant data: every fit fails
             return _HierarchicalStart(error=f"The hierarchical start failed: {error}")
-        return _HierarchicalStart(X_start, partitions, weights=weight)
+        return _HierarchicalStart.of(X_start, partitions, weight)
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit every candidate and keep the best by `criterion`.
