@@ -110,9 +110,23 @@ def _exp_nonpositive(x, out, bits, scale, m):
 
 @njit(**_HELPER)
 def _load_block(A, start, m, block, centre):
-    """``block[:, :m] = (A[start:start + m] - centre).T`` as float64."""
-    for b in range(m):
-        for i in range(A.shape[1]):
+    """``block[:, :m] = (A[start:start + m] - centre).T`` as float64.
+
+    Four rows at a time, so that each feature's four values are stored
+    together: row by row, the scattered scalar stores took 12 of the 65 ms of
+    a one-thread diagonal E+M pass over 2e5 x 32 rows (7 ms this way).
+    """
+    n_features = A.shape[1]
+    whole = m - m % 4
+    for b in range(0, whole, 4):
+        for i in range(n_features):
+            c = centre[i]
+            block[i, b] = A[start + b, i] - c
+            block[i, b + 1] = A[start + b + 1, i] - c
+            block[i, b + 2] = A[start + b + 2, i] - c
+            block[i, b + 3] = A[start + b + 3, i] - c
+    for b in range(whole, m):
+        for i in range(n_features):
             block[i, b] = A[start + b, i] - centre[i]
 
 
