@@ -1034,21 +1034,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         if X is None:  # no covariates: the outcomes' shape gives the rows
             placeholder = np.ones(_sample_size(n_samples, time, offset, trials, groups))
         if self._glm_experts():
-            family = get_family(self.family_)
             data = self._glm_data(X, placeholder, offset, trials, groups)
-            # One class per subject (data.Z has a row per subject), shared
-            # by its rows.
-            labels = _draw_classes(
-                rng, np.exp(gating_log_proba(data.Z, self.params_.beta))
-            )[data.subject]
-            eta = np.einsum("nj,nj->n", data.X, self.params_.coef[labels]) + data.offset
-            y = np.empty(len(labels))
-            for k in np.unique(labels):
-                rows = labels == k
-                y[rows] = family.sample(
-                    rng, eta[rows], self.params_.dispersion[k], data.trials[rows]
-                )
-            return y, labels
+            return self._draw(data, self.params_, rng)
         if groups is not None:
             raise ValueError(
                 "groups is for GLM experts (1-D y fitted with groups); this "
@@ -1058,7 +1045,28 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             n_waves = np.shape(time)[-1] if time is not None else len(self.time_)
             placeholder = np.ones((len(placeholder), n_waves))
         data = self._data_for(X, placeholder, time)
-        params = self.params_
+        return self._draw(data, self.params_, rng)
+
+    def _draw(self, data, params, rng):
+        """Outcomes and classes drawn from `params` at the design `data`:
+        :meth:`sample`'s draws (new covariates on X's scale, ``params_``),
+        also drawn by the parametric bootstrap at the training design (on
+        the fitting scale, with the parameters on that scale)."""
+        if isinstance(params, GLMParams):
+            family = get_family(self.family_)
+            # One class per subject (data.Z has a row per subject), shared
+            # by its rows.
+            labels = _draw_classes(rng, np.exp(gating_log_proba(data.Z, params.beta)))[
+                data.subject
+            ]
+            eta = np.einsum("nj,nj->n", data.X, params.coef[labels]) + data.offset
+            y = np.empty(len(labels))
+            for k in np.unique(labels):
+                rows = labels == k
+                y[rows] = family.sample(
+                    rng, eta[rows], params.dispersion[k], data.trials[rows]
+                )
+            return y, labels
         labels = _draw_classes(rng, np.exp(gating_log_proba(data.Z, params.beta)))
         everywhere = data._replace(mask=np.ones_like(data.mask))
         n, n_waves = data.Y.shape
