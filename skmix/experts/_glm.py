@@ -126,6 +126,9 @@ class CoefficientMap:
         self.shared = shared
         self.zero = zero & ~shared
         self.size = at + int(shared.sum())
+        # Every class has its own coefficient of every column (the common
+        # case): the vector is the classes' coefficients end to end.
+        self._plain = not (shared.any() or self.zero.any())
 
     @property
     def constrained(self):
@@ -134,20 +137,40 @@ class CoefficientMap:
         return bool(self.zero.any())
 
     def pack(self, coef):
+        if self._plain:
+            return np.array(coef, dtype=float).ravel()
         vector = np.empty(self.size)
         free = self.index >= 0
         vector[self.index[free]] = coef[free]  # shared entries are equal
         return vector
 
     def unpack(self, vector):
+        if self._plain:
+            return np.array(vector, dtype=float).reshape(self.index.shape)
         return np.where(self.index >= 0, vector[np.maximum(self.index, 0)], 0.0)
 
     def collect(self, per_class):
         """Sum per-class gradients (K, ..., n_columns) into the free vector."""
+        if self._plain:
+            return np.concatenate(list(per_class), axis=-1)
         total = np.zeros(per_class.shape[1:-1] + (self.size,))
         for k in range(self.index.shape[0]):
             free = self.index[k] >= 0
             np.add.at(total, (..., self.index[k][free]), per_class[k][..., free])
+        return total
+
+    def information(self, grams):
+        """Add per-class (n_columns, n_columns) information matrices into
+        the free vector's (block diagonal without shared coefficients)."""
+        total = np.zeros((self.size, self.size))
+        for k, gram in enumerate(grams):
+            if self._plain:
+                at = slice(k * len(gram), (k + 1) * len(gram))
+                total[at, at] = gram
+                continue
+            free = self.index[k] >= 0
+            where = self.index[k][free]
+            total[np.ix_(where, where)] += gram[np.ix_(free, free)]
         return total
 
     def names(self, terms):
@@ -190,15 +213,13 @@ def m_step_coefficients(family, data, params, row_weights, coefficient_map,
     for _ in range(max_iter):
         eta = linear_predictors(data, coefficient_map.unpack(vector))
         size = coefficient_map.size
-        gradients, blocks = [], np.zeros((size, size))
+        gradients, grams = [], []
         for k in range(K):
             score = family.eta_score(data.y, eta[:, k], dispersion[k], data.trials)
             weight = family.fisher_weight(eta[:, k], dispersion[k], data.trials)
             gradients.append(data.X.T @ (row_weights[:, k] * score))
-            gram = (data.X * (row_weights[:, k] * weight)[:, None]).T @ data.X
-            free = coefficient_map.index[k] >= 0
-            where = coefficient_map.index[k][free]
-            blocks[np.ix_(where, where)] += gram[np.ix_(free, free)]
+            grams.append((data.X * (row_weights[:, k] * weight)[:, None]).T @ data.X)
+        blocks = coefficient_map.information(grams)
         gradient = coefficient_map.collect(np.stack(gradients))
         scale = max(np.abs(np.diag(blocks)).max(), np.finfo(float).tiny)
         step = np.linalg.solve(blocks + 1e-12 * scale * np.eye(size), gradient)
