@@ -582,3 +582,25 @@ def test_intercept_only_experts_fit_without_x():
     assert bare.predict(None, offset=np.zeros(3)).shape == (3,)
     with pytest.raises(ValueError, match="number of rows"):
         bare.predict(None)
+
+
+def test_coefficient_map_without_shared_columns_matches_the_general_map():
+    # The end-to-end layout of unshared coefficients is a shortcut of the
+    # index map; the general code must agree with it.
+    from skmix.experts._glm import CoefficientMap
+
+    fast = CoefficientMap(3, 2, shared=[False, False])
+    general = CoefficientMap(3, 2, shared=[False, False])
+    general._plain = False
+    rng = np.random.default_rng(0)
+    coef = rng.standard_normal((3, 2))
+    vector = fast.pack(coef)
+    np.testing.assert_array_equal(vector, general.pack(coef))
+    np.testing.assert_array_equal(fast.unpack(vector), general.unpack(vector))
+    per_class = rng.standard_normal((3, 4, 2))
+    np.testing.assert_array_equal(fast.collect(per_class), general.collect(per_class))
+    grams = list(rng.standard_normal((3, 2, 2)))
+    np.testing.assert_array_equal(fast.information(grams), general.information(grams))
+    unpacked = fast.unpack(vector)
+    unpacked[0, 0] += 1.0  # a copy: the packed vector is unchanged
+    assert vector[0] == coef[0, 0]
