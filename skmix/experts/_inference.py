@@ -352,6 +352,10 @@ def _inverse_information(information, names):
 #: Confidence-interval methods: Wald intervals on each parameter's natural
 #: scale (:func:`interval_scales`), and plain symmetric Wald intervals.
 INTERVAL_METHODS = ("transformed", "wald")
+#: The methods of :meth:`MixtureResults.conf_int`: the Wald ones, profile
+#: likelihood (:mod:`._profile`) and parametric bootstrap
+#: (:mod:`._bootstrap_intervals`), which need the training design.
+RESULTS_INTERVAL_METHODS = (*INTERVAL_METHODS, "profile", "bootstrap")
 
 
 def interval_scales(names, knot_range=None):

@@ -1,21 +1,26 @@
-"""Confidence intervals on each parameter's natural scale, and the labels of
-scalar-regression slopes."""
+"""Confidence intervals: Wald on each parameter's natural scale, profile
+likelihood and parametric bootstrap; and the labels of scalar-regression
+slopes."""
 
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import brentq
 from scipy.special import expit, logit
-from scipy.stats import norm
+from scipy.stats import chi2, norm
+from sklearn.exceptions import ConvergenceWarning
 
 from skmix.datasets import make_trajectory_mixture
 from skmix.experts import MixtureOfExpertsRegressor
+from skmix.experts._bootstrap_intervals import bootstrap_bounds
 from skmix.experts._inference import (
     confidence_bounds,
     interval_scales,
     observed_time_range,
 )
+from skmix.experts._profile import FittedLikelihood, profile_intervals
 
 Z = norm.ppf(0.975)
 
@@ -123,13 +128,21 @@ def test_results_conf_int_matches_the_table(small_variance):
     assert "Wald, symmetric" in str(results.summary(method="wald"))
 
 
-@pytest.mark.parametrize("method", ["profile", "WALD", None])
+@pytest.mark.parametrize("method", ["likelihood", "WALD", None])
 def test_an_unknown_method_is_refused(small_variance, method):
-    match = "method must be one of 'transformed', 'wald'"
+    match = "method must be one of 'transformed', 'wald', 'profile', 'bootstrap'"
     with pytest.raises(ValueError, match=match):
         small_variance.results().conf_int(method=method)
     with pytest.raises(ValueError, match=match):
+        small_variance.results().summary(method=method)
+    with pytest.raises(ValueError, match="method must be one of 'transformed', 'wald'"):
         small_variance.parameter_table(method=method)
+
+
+def test_the_estimator_table_keeps_to_wald_intervals(small_variance):
+    # Profile and bootstrap intervals live on the results object.
+    with pytest.raises(ValueError, match="method must be one of 'transformed', 'wald'"):
+        small_variance.parameter_table(method="profile")
 
 
 def test_knot_interval_stays_within_the_observed_times():
@@ -230,3 +243,275 @@ def test_trajectory_bands_are_the_delta_method_of_the_class_means():
         np.testing.assert_allclose(curves[k] - lower[k], half, rtol=1e-5)
     with pytest.raises(ValueError, match="level"):
         model.class_trajectories(time=time, level=1.5)
+
+
+# ------------------------------------------------- profile-likelihood intervals
+Q95 = chi2.ppf(0.95, 1)
+
+
+def _quadratic_likelihood(mean, covariance, low=None, high=None):
+    """A Gaussian log-likelihood: its profile intervals are exactly
+    ``mean_j +- sqrt(q Sigma_jj)``."""
+    precision = np.linalg.inv(covariance)
+    p = len(mean)
+
+    def loglik(x):
+        if low is not None and np.any(x <= low):
+            return -np.inf
+        d = x - mean
+        return -0.5 * d @ precision @ d
+
+    return FittedLikelihood(
+        loglik, lambda x: -precision @ (x - mean), np.asarray(mean, float), 0.0,
+        covariance, np.full(p, -np.inf) if low is None else low,
+        np.full(p, np.inf) if high is None else high, np.ones(p),
+    )  # fmt: skip
+
+
+def test_profile_of_a_gaussian_likelihood_is_its_ellipse_shadow():
+    mean = np.array([1.0, -2.0, 0.5])
+    covariance = np.array([[2.0, 0.6, 0.1], [0.6, 1.0, -0.3], [0.1, -0.3, 0.5]])
+    lower, upper = profile_intervals(_quadratic_likelihood(mean, covariance),
+                                     [0, 1, 2], Q95)  # fmt: skip
+    half = np.sqrt(Q95 * np.diag(covariance))
+    np.testing.assert_allclose(lower, mean - half, rtol=1e-8)
+    np.testing.assert_allclose(upper, mean + half, rtol=1e-8)
+
+
+def test_a_profile_bound_stops_at_the_domain_or_is_nan_when_flat():
+    mean = np.array([1.0, 3.0])
+    # The first parameter positive: its lower bound 1 - 1.96 * 2 is not.
+    likelihood = _quadratic_likelihood(
+        mean, np.diag([4.0, 1.0]), low=np.array([0.0, -np.inf])
+    )
+    lower, upper = profile_intervals(likelihood, [0], Q95)
+    assert lower[0] == 0.0
+    np.testing.assert_allclose(upper, 1.0 + np.sqrt(Q95 * 4.0), rtol=1e-8)
+    # A parameter the likelihood does not depend on: no bound, a warning.
+    flat = likelihood._replace(
+        loglik=lambda x: -0.5 * (x[0] - 1.0) ** 2,
+        gradient=lambda x: np.array([-(x[0] - 1.0), 0.0]),
+    )
+    with pytest.warns(ConvergenceWarning, match="stays within the cut-off"):
+        lower, upper = profile_intervals(flat, [1], Q95, ["a", "b"])
+    assert np.isnan(lower[0]) and np.isnan(upper[0])
+
+
+def _regression(route):
+    """One Gaussian class regressing y on two covariates (one of them large,
+    so the fit's column scaling is exercised), by the Gaussian-expert route
+    or, with groups of one row, the GLM route."""
+    rng = np.random.default_rng(0)
+    n = 60
+    X = rng.normal(size=(n, 2)) * [1.0, 30.0]
+    y = 1 + 0.5 * X[:, 0] - 0.02 * X[:, 1] + rng.normal(size=n)
+    model = MixtureOfExpertsRegressor(1, gating_features=None, n_init=1,
+                                      random_state=0)  # fmt: skip
+    groups = {"groups": np.arange(n)} if route == "glm" else {}
+    return model.fit(X, y, **groups), X, y
+
+
+@pytest.mark.parametrize("route", ["gaussian", "glm"])
+def test_profile_intervals_of_a_linear_regression_have_the_closed_form(route):
+    """With ML variance ``s = RSS / n``, ``lp(b_j) = -n/2 log RSS(b_j) +
+    const`` and ``RSS(b_j) = RSS + (b_j - b_hat)^2 / c_jj``, so the bounds
+    are ``b_hat +- sqrt(c_jj RSS (exp(q / n) - 1))``; the variance's solve
+    ``n (log(s / s_hat) + s_hat / s - 1) = q``."""
+    model, X, y = _regression(route)
+    n = len(y)
+    design = np.column_stack([np.ones(n), X])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    rss = np.sum((y - design @ coef) ** 2)
+    c = np.diag(np.linalg.inv(design.T @ design))
+    half = np.sqrt(c * rss * (np.exp(Q95 / n) - 1))
+    s_hat = rss / n
+
+    def deviance(s):
+        return n * (np.log(s / s_hat) + s_hat / s - 1) - Q95
+
+    variance = [brentq(deviance, 1e-3 * s_hat, s_hat),
+                brentq(deviance, s_hat, 1e3 * s_hat)]  # fmt: skip
+    results = model.results()
+    intervals = results.conf_int(method="profile")
+    np.testing.assert_allclose(intervals.lower[:3], coef - half, rtol=1e-6)
+    np.testing.assert_allclose(intervals.upper[:3], coef + half, rtol=1e-6)
+    np.testing.assert_allclose(intervals.iloc[3], variance, rtol=1e-6)
+    # One parameter, another level: the same closed form.
+    slope = results.params.index[1]
+    one = results.conf_int(0.1, method="profile", params=[slope])
+    q90 = chi2.ppf(0.9, 1)
+    np.testing.assert_allclose(
+        one.iloc[0], coef[1] + np.array([-1, 1]) * np.sqrt(
+            c[1] * rss * (np.exp(q90 / n) - 1)
+        ), rtol=1e-6,
+    )  # fmt: skip
+    assert list(one.index) == [slope]
+
+
+def test_a_variance_near_zero_keeps_a_profile_interval_in_its_domain(small_variance):
+    results = small_variance.results()
+    label = (1, "covariance", "var(slope)")
+    interval = results.conf_int(method="profile", params=[label]).iloc[0]
+    estimate = results.params[label]
+    assert 0.0 <= interval.lower < estimate < interval.upper
+    # The symmetric Wald interval goes below zero.
+    assert results.conf_int(method="wald").loc[label, "lower"] < 0
+
+
+# -------------------------------------------------------- parametric bootstrap
+@pytest.fixture(scope="module")
+def two_classes():
+    """Two well-separated classes of a scalar regression."""
+    rng = np.random.default_rng(2)
+    n = 200
+    X = rng.normal(size=(n, 1))
+    first = rng.random(n) < 0.5
+    y = np.where(first, 5 + 2 * X[:, 0], -5 - X[:, 0]) + rng.normal(size=n)
+    return MixtureOfExpertsRegressor(
+        2, gating_features=None, n_init=2, random_state=0
+    ).fit(X, y)  # fmt: skip
+
+
+def test_two_classes_profile_and_bootstrap_intervals(two_classes):
+    results = two_classes.results()
+    estimates = results.params
+    positive = results.params.index.get_level_values("block") == "residual"
+    for method, options in (("profile", {}), ("bootstrap", {"random_state": 0})):
+        intervals = results.conf_int(method=method, **options)
+        assert np.all(intervals.lower < estimates), method
+        assert np.all(estimates < intervals.upper), method
+        assert np.all(intervals.lower[positive] > 0), method
+    basic = results.conf_int(method="bootstrap", random_state=0,
+                             bootstrap_kind="basic")  # fmt: skip
+    assert np.all(basic.lower[positive] > 0)
+    # The bootstrap's spread of a slope is its standard error (up to Monte
+    # Carlo error: about 5% at 200 draws).
+    draws = results.bootstrap_estimates(random_state=0)
+    assert draws.attrs["n_failed"] == draws.attrs["n_not_converged"] == 0
+    assert len(draws) == 200
+    slopes = [(1, "expert", "x0"), (2, "expert", "x0")]
+    np.testing.assert_allclose(draws[slopes].std(), results.bse[slopes], rtol=0.2)
+    # The percentile interval is the draws' quantiles.
+    np.testing.assert_allclose(
+        results.conf_int(0.1, method="bootstrap", random_state=0).loc[slopes[0]],
+        np.quantile(draws[slopes[0]], [0.05, 0.95]),
+    )
+
+
+def test_bootstrap_is_reproducible_cached_and_independent_of_n_jobs(
+    two_classes, monkeypatch
+):
+    from skmix.experts import _results
+
+    calls = []
+    original = _results.bootstrap_replicates
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_results, "bootstrap_replicates", counted)
+    first = two_classes.results().conf_int(method="bootstrap", n_bootstrap=50,
+                                           random_state=3)  # fmt: skip
+    results = two_classes.results()
+    again = results.conf_int(method="bootstrap", n_bootstrap=50, random_state=3)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(calls) == 2
+    results.conf_int(0.1, method="bootstrap", n_bootstrap=50, random_state=3)
+    results.bootstrap_estimates(n_bootstrap=50, random_state=3)
+    assert len(calls) == 2  # cached
+    parallel = two_classes.results().conf_int(
+        method="bootstrap", n_bootstrap=50, random_state=3, n_jobs=2
+    )
+    pd.testing.assert_frame_equal(first, parallel)
+    other = results.conf_int(method="bootstrap", n_bootstrap=50, random_state=4)
+    assert not np.allclose(other.to_numpy(), first.to_numpy())
+
+
+def test_knots_and_variances_stay_in_their_domain():
+    data = make_trajectory_mixture(n_subjects=200, n_waves=6, jitter=0.0,
+                                   knots=(1.8, 3.2), random_state=0)  # fmt: skip
+    model = MixtureOfExpertsRegressor(
+        2, curve="bilinear_spline", random_effects="diag", n_init=2,
+        expert_features=None, gating_features=None, random_state=0,
+    ).fit(data.X, data.y, time=data.time)  # fmt: skip
+    results = model.results()
+    knots = [(1, "curve", "knot"), (2, "curve", "knot")]
+    profile = results.conf_int(method="profile", params=knots)
+    bootstrap = results.conf_int(method="bootstrap", n_bootstrap=50, random_state=0)
+    for intervals in (profile, bootstrap.loc[knots]):
+        assert np.all(0 < intervals.lower) and np.all(intervals.upper < 5)
+        assert np.all(intervals.lower < results.params[knots])
+        assert np.all(results.params[knots] < intervals.upper)
+    index = results.params.index
+    positive = (index.get_level_values("block") == "residual") | (
+        index.get_level_values("term").str.startswith("var(")
+    )
+    assert np.all(bootstrap.lower[positive] > 0)
+    draws = results.bootstrap_estimates(n_bootstrap=50, random_state=0)
+    assert np.all((draws[knots] > 0) & (draws[knots] < 5))
+
+
+def test_bootstrap_bounds_percentile_and_basic():
+    rng = np.random.default_rng(0)
+    replicates = np.column_stack([rng.normal(1, 0.5, 400), rng.gamma(4, 0.25, 400)])
+    estimates = np.array([1.1, 0.9])
+    low, high = np.array([-np.inf, 0.0]), np.array([np.inf, np.inf])
+    lower, upper = bootstrap_bounds(estimates, replicates, 0.9, "percentile", low, high)
+    q = np.quantile(replicates, [0.05, 0.95], axis=0)
+    np.testing.assert_allclose([lower, upper], q, rtol=1e-14)
+    lower, upper = bootstrap_bounds(estimates, replicates, 0.9, "basic", low, high)
+    # Basic: 2 t - q on the real line, on the log scale for the variance.
+    np.testing.assert_allclose([lower[0], upper[0]], 2 * 1.1 - q[::-1, 0])
+    log_q = np.quantile(np.log(replicates[:, 1]), [0.95, 0.05])
+    np.testing.assert_allclose([lower[1], upper[1]], np.exp(2 * np.log(0.9) - log_q))
+    # Logit within a finite range.
+    knot = np.array([[2.0], [2.5], [3.0], [4.5]])
+    lower, upper = bootstrap_bounds(np.array([4.0]), knot, 0.5, "basic",
+                                    np.array([1.0]), np.array([5.0]))  # fmt: skip
+    assert 1.0 < lower[0] < upper[0] < 5.0
+
+
+def test_bad_interval_arguments_are_refused(two_classes):
+    results = two_classes.results()
+    for alpha in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match="alpha"):
+            results.conf_int(alpha, method="profile")
+    with pytest.raises(ValueError, match=r"unknown: \[\(1, 'expert', 'z'\)\]"):
+        results.conf_int(method="profile", params=[(1, "expert", "z")])
+    with pytest.raises(
+        ValueError, match="n_bootstrap must be an integer of at least 50"
+    ):
+        results.conf_int(method="bootstrap", n_bootstrap=10)
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        results.conf_int(method="bootstrap", n_bootstrap=100.0)
+    with pytest.raises(ValueError, match="bootstrap_kind must be one of"):
+        results.conf_int(method="bootstrap", bootstrap_kind="bca")
+
+
+def test_a_weighted_fit_is_not_bootstrapped():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1))
+    y = 1 + X[:, 0] + rng.normal(size=40)
+    model = MixtureOfExpertsRegressor(1, n_init=1, random_state=0).fit(
+        X, y, sample_weight=rng.integers(1, 3, 40)
+    )
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.results().conf_int(method="bootstrap")
+
+
+def test_tables_and_summary_take_the_new_methods(two_classes):
+    results = two_classes.results()
+    label = (1, "expert", "x0")
+    table = results.parameter_table(method="profile", params=[label])
+    assert len(table) == 1 and table.term[0] == "x0"
+    pd.testing.assert_series_equal(
+        table[["ci_lower", "ci_upper"]].iloc[0],
+        results.conf_int(method="profile").loc[label].set_axis(
+            ["ci_lower", "ci_upper"]
+        ),
+        check_names=False,
+    )  # fmt: skip
+    assert "profile likelihood" in str(results.summary(method="profile"))
+    text = str(results.summary(method="bootstrap", n_bootstrap=50, random_state=0))
+    assert "parametric bootstrap (percentile, 50 draws)" in text
