@@ -186,7 +186,7 @@ class MixtureResults:
             non-converged refits are left out and counted (a
             ConvergenceWarning says how many). Cost: one warm EM refit per
             draw, on one core about 3 s for the default 200 draws of a
-            2-class regression of 300 subjects, 26 s for the bilinear-spline
+            2-class regression of 300 subjects, 30 s for the bilinear-spline
             model above; `n_jobs` runs them in parallel. The
             replicates are cached: another call with the same
             `n_bootstrap` and (int or None) `random_state` reuses them, at
