@@ -11,15 +11,24 @@ sqrt(2 (log L_max - lp(b)))`` at ``+-sqrt(chi2_1(1 - alpha))``: bracketed by
 steps outward from the estimate (doubling from the Wald half-width), then
 found by Brent's method. Each ``lp(b)`` is a quasi-Newton (BFGS) maximisation
 over the other parameters with the layout's analytic score, started from the
-nearest profile point already found, moved along the estimates' regression
-on ``b`` (the tangent of the profile trace at the estimate, the direction
-Venzon & Moolgavkar 1988 step along), with the inverse of the others'
-observed information as its first inverse Hessian.
+profile points already found (interpolated between two, extrapolated along
+the trace beyond them, or moved along the estimates' regression on ``b``:
+the tangent of the profile trace at the estimate, the direction Venzon &
+Moolgavkar 1988 step along), with the others' conditional covariance at the
+estimate as its first inverse Hessian.
 
-Outside the parameter space (a residual variance, random-effect variance or
-dispersion not positive, a random-effect covariance not positive definite, a
-curve parameter outside the estimator's bounds) the log-likelihood is taken
-as ``-inf``, so no profile point, and no bound, is ever impossible.
+The maximisations run in coordinates where every value is in the parameter
+space (:class:`Coordinates`): positive parameters on the log scale, curve
+parameters on the logit scale of the estimator's bounds (a knot within the
+observed times), random-effect covariance matrices by the log-Cholesky
+parametrisation (Pinheiro & Bates 1996), ordered so that a fixed variance or
+covariance is a function of one entry of the Cholesky factor. So a profile
+point, and a bound, is never impossible, and a maximum on the boundary of
+the parameter space (a covariance matrix becoming singular as a variance is
+profiled towards zero) is approached rather than stepped over. The
+log-likelihood itself is ``-inf`` outside the parameter space (a variance
+or dispersion not positive, a covariance matrix not positive semi-definite,
+a curve parameter outside its bounds), for the starting points.
 
 Everything runs on the fitting scale (covariates divided by powers of two,
 :class:`~skmix.experts._inference.CovariateScaling`), where the likelihood
@@ -31,6 +40,9 @@ References
 Venzon, D. J. & Moolgavkar, S. H. (1988). A method for computing
 profile-likelihood-based confidence intervals. *Applied Statistics* 37,
 87-94.
+
+Pinheiro, J. C. & Bates, D. M. (1996). Unconstrained parametrizations for
+variance-covariance matrices. *Statistics and Computing* 6, 289-296.
 
 Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed.
 Springer: BFGS (section 6.1) with a backtracking Armijo line search
@@ -56,9 +68,9 @@ MAX_DOUBLINGS = 10
 #: Halvings toward a domain limit (a variance's zero, a knot's bound) before
 #: the interval is taken to reach it.
 MAX_HALVINGS = 20
-EPS = np.finfo(np.float64).eps
 #: Halvings of a step whose maximisation failed before the bound is given up.
 MAX_RETRIES = 4
+EPS = np.finfo(np.float64).eps
 
 
 class FittedLikelihood(NamedTuple):
@@ -643,16 +655,18 @@ def profile_bound(profile, direction, cutoff, step, limit):
 
 def polished_maximum(likelihood):
     """The estimate refined by the maximiser (EM stops on a relative change
-    of the log-likelihood, not at the maximum itself) and the larger of the
-    two log-likelihoods."""
+    of the log-likelihood, not at the maximum itself), the larger of the two
+    log-likelihoods, and whether the maximiser converged (False when the
+    estimate is not at an interior maximum)."""
     start = likelihood.estimate
     result = maximise(
         likelihood.loglik, likelihood.gradient, start,
         _positive_definite_or_diagonal(likelihood.covariance),
     )  # fmt: skip
     if result.converged and result.value > likelihood.maximum:
-        return result.x, result.value
-    return start, max(likelihood.maximum, likelihood.loglik(start))
+        return result.x, result.value, True
+    value = max(likelihood.maximum, likelihood.loglik(start))
+    return start, value, result.converged
 
 
 def profile_intervals(likelihood, indices, cutoff, names=None):
@@ -670,11 +684,23 @@ def profile_intervals(likelihood, indices, cutoff, names=None):
     Returns
     -------
     lower, upper : ndarray of shape (len(indices),)
-        NaN where a bound could not be found (a warning says which and why).
+        NaN where a bound could not be found, and both bounds of a
+        parameter whose profile rose above the fitted maximum by more than
+        a hundredth of the cut-off (one ConvergenceWarning lists them).
     """
-    estimate, maximum = polished_maximum(likelihood)
+    estimate, maximum, interior = polished_maximum(likelihood)
+    if not interior:
+        warnings.warn(
+            "The estimate is not at an interior maximum of the likelihood (its "
+            "score does not vanish: a parameter at the boundary of the parameter "
+            "space, or an unbounded likelihood); profile bounds may not be "
+            "found.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     se = np.sqrt(np.maximum(np.diag(likelihood.covariance), 0.0))
     bounds = np.full((len(indices), 2), np.nan)
+    flat, failed, above = [], [], []
     for row, j in enumerate(indices):
         profile = Profile(likelihood, j, estimate, maximum)
         step = math.sqrt(cutoff) * se[j]
@@ -688,29 +714,32 @@ def profile_intervals(likelihood, indices, cutoff, names=None):
             bounds[row, column] = bound.value
             side = "lower" if direction < 0 else "upper"
             if bound.status == "flat":
-                warnings.warn(
-                    f"The profile likelihood of {label} stays within the "
-                    f"cut-off over {2**MAX_DOUBLINGS} Wald half-widths "
-                    f"({side} side): the {side} bound is NaN (the parameter is "
-                    "poorly identified).",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+                flat.append(f"{side} of {label}")
             elif bound.status == "failed":
-                warnings.warn(
-                    f"The {side} profile bound of {label} was not found "
-                    f"({bound.message}): it is NaN.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-        tolerance = max(1e-6, 1e-9 * abs(maximum))
-        if profile.above > tolerance:
-            warnings.warn(
-                f"Profiling {label} found a log-likelihood {profile.above:.3g} "
-                "above the fitted one: the fit is not at a maximum, so its "
-                "intervals are not to be trusted; try more starts.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+                failed.append(f"{side} of {label} ({bound.message})")
+        if profile.above > max(1e-6, 1e-9 * abs(maximum)):
+            above.append(f"{label} (by {profile.above:.3g})")
+            # A maximum this far off moves the bounds: none rather than wrong.
+            if 2 * profile.above > 0.01 * cutoff:
+                bounds[row] = np.nan
+    messages = []
+    if flat:
+        messages.append(
+            f"the likelihood stays within the cut-off over {2**MAX_DOUBLINGS} "
+            f"Wald half-widths (poorly identified): {'; '.join(flat)}"
+        )
+    if failed:
+        messages.append(f"no bound found: {'; '.join(failed)}")
+    if above:
+        messages.append(
+            "the profile rose above the fitted log-likelihood (the fit is not at "
+            f"a maximum; try more starts): {'; '.join(above)}"
+        )
+    if messages:
+        warnings.warn(
+            "Profile-likelihood bounds are NaN where " + ". ".join(messages) + ".",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     factors = likelihood.factors[list(indices)]
     return bounds[:, 0] * factors, bounds[:, 1] * factors

@@ -292,7 +292,9 @@ def test_a_profile_bound_stops_at_the_domain_or_is_nan_when_flat():
         loglik=lambda x: -0.5 * (x[0] - 1.0) ** 2,
         gradient=lambda x: np.array([-(x[0] - 1.0), 0.0]),
     )
-    with pytest.warns(ConvergenceWarning, match="stays within the cut-off"):
+    with pytest.warns(
+        ConvergenceWarning, match="stays within the cut-off over 1024 Wald half-widths"
+    ):
         lower, upper = profile_intervals(flat, [1], Q95, ["a", "b"])
     assert np.isnan(lower[0]) and np.isnan(upper[0])
 
