@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skmix.datasets import make_trajectory_mixture
 from skmix.experts import MixtureOfExpertsRegressor
-from skmix.experts._bootstrap_intervals import bootstrap_bounds
+from skmix.experts._bootstrap_intervals import bootstrap_bounds, matching_order
 from skmix.experts._inference import (
     confidence_bounds,
     interval_scales,
@@ -358,6 +358,23 @@ def test_a_variance_near_zero_keeps_a_profile_interval_in_its_domain(small_varia
     assert 0.0 <= interval.lower < estimate < interval.upper
     # The symmetric Wald interval goes below zero.
     assert results.conf_int(method="wald").loc[label, "lower"] < 0
+    # Every parameter of the full covariance matrix, the covariance too.
+    intervals = results.conf_int(method="profile")
+    assert not intervals.isna().any().any()
+    assert np.all(intervals.lower < results.params)
+    assert np.all(results.params < intervals.upper)
+    positive = results.params.index.get_level_values("term").str.startswith("var(")
+    assert np.all(intervals.lower[positive] >= 0)
+
+
+def test_classes_are_matched_by_posterior_agreement():
+    labels = np.array([0, 1, 2, 2, 1, 0, 0])
+    reference = np.eye(3)[labels]
+    # The candidate's class j is the reference's class [2, 0, 1][j].
+    candidate = reference[:, [2, 0, 1]]
+    order = matching_order(reference, candidate)
+    np.testing.assert_array_equal(candidate[:, order], reference)
+    np.testing.assert_array_equal(matching_order(reference, reference), [0, 1, 2])
 
 
 # -------------------------------------------------------- parametric bootstrap
