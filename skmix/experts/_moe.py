@@ -1192,8 +1192,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------- inference
     def parameter_table(self, *, robust=False, scale="fitted", level=None,
-                        method="transformed"):  # fmt: skip
-        """Tidy table of estimates with standard errors and Wald intervals.
+                        method="transformed", n_bootstrap=200,
+                        random_state=None, n_jobs=None):  # fmt: skip
+        """Tidy table of estimates with standard errors and intervals.
 
         Parameters
         ----------
@@ -1214,6 +1215,15 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             when times vary by subject, as that range is not stored);
             coefficients and covariances symmetric. 'wald': every interval
             ``est +- z SE``. The SEs, z and p are the same for both.
+            'bootstrap': parametric-bootstrap percentile intervals, from
+            the refits of :meth:`MixtureResults.bootstrap_estimates`, each
+            mapped to `scale` (percentiles follow any reparametrisation, so
+            the original-scale growth factors get theirs directly; see
+            :meth:`MixtureResults.conf_int` for the draws and their cost).
+            The SEs, z and p stay the Wald ones.
+        n_bootstrap, random_state, n_jobs
+            The bootstrap's draws, their seeds and parallel refits (with
+            ``method='bootstrap'`` only).
 
         Returns
         -------
@@ -1223,21 +1233,40 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_param_option(scale, "scale", ("fitted", "original"))
-        check_param_option(method, "method", INTERVAL_METHODS)
+        check_param_option(method, "method", (*INTERVAL_METHODS, "bootstrap"))
         level = self.level if level is None else level
         check_param_float(level, "level", 0.0, 1.0, "neither")
         covariance = self.robust_covariance_ if robust else self.covariance_
         layout = self._layout_
         vector = layout.pack(self.params_)
         knots = observed_time_range(self.time_)
+        wald = "transformed" if method == "bootstrap" else method
         if scale == "fitted" or self.curve_.original_names is None:
-            return parameter_table(layout.names, vector, covariance, level,
-                                   method, knots)  # fmt: skip
-        original = original_scale_layout(layout)
-        estimates, cov = delta_method(
-            lambda v: to_original_scale(layout, original, v), vector, covariance
-        )
-        return parameter_table(original.names, estimates, cov, level, method, knots)
+            names, estimates, cov, to_scale = layout.names, vector, covariance, None
+        else:
+            original = original_scale_layout(layout)
+
+            def to_scale(v):
+                return to_original_scale(layout, original, v)
+
+            names = original.names
+            estimates, cov = delta_method(to_scale, vector, covariance)
+        table = parameter_table(names, estimates, cov, level, wald, knots)
+        if method == "bootstrap":
+            draws = self.results(robust=robust).bootstrap_estimates(
+                n_bootstrap, random_state, n_jobs
+            )
+            draws = draws.to_numpy()
+            if to_scale is not None:
+                draws = np.array([to_scale(draw) for draw in draws])
+            tails = [(1 - level) / 2, (1 + level) / 2]
+            bounds = (
+                np.quantile(draws, tails, axis=0)
+                if len(draws)
+                else np.full((2, len(table)), np.nan)
+            )
+            table["ci_lower"], table["ci_upper"] = bounds
+        return table
 
     def results(self, *, robust=False):
         """The fit as a statsmodels-style results object: ``params``,

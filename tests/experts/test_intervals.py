@@ -135,14 +135,46 @@ def test_an_unknown_method_is_refused(small_variance, method):
         small_variance.results().conf_int(method=method)
     with pytest.raises(ValueError, match=match):
         small_variance.results().summary(method=method)
-    with pytest.raises(ValueError, match="method must be one of 'transformed', 'wald'"):
+    match = "method must be one of 'transformed', 'wald', 'bootstrap'"
+    with pytest.raises(ValueError, match=match):
         small_variance.parameter_table(method=method)
 
 
-def test_the_estimator_table_keeps_to_wald_intervals(small_variance):
-    # Profile and bootstrap intervals live on the results object.
-    with pytest.raises(ValueError, match="method must be one of 'transformed', 'wald'"):
+def test_the_estimator_table_has_no_profile_intervals(small_variance):
+    # Profiles are of single fitted parameters: they live on the results
+    # object, whose parameters they are.
+    match = "method must be one of 'transformed', 'wald', 'bootstrap'"
+    with pytest.raises(ValueError, match=match):
         small_variance.parameter_table(method="profile")
+
+
+def test_original_scale_bootstrap_intervals_match_the_delta_method():
+    # Bilinear-spline growth factors on the original scale (intercept,
+    # slope1, slope2) are linear combinations of the fitted ones: their
+    # bootstrap intervals are the percentiles of the mapped refits, whose
+    # spread the delta-method standard errors predict.
+    data = make_trajectory_mixture(n_subjects=300, n_waves=6, jitter=0.0,
+                                   knots=(1.8, 3.2), random_state=0)  # fmt: skip
+    model = MixtureOfExpertsRegressor(
+        2, curve="bilinear_spline", random_effects="diag", n_init=2,
+        expert_features=None, gating_features=None, random_state=0,
+    ).fit(data.X, data.y, time=data.time)  # fmt: skip
+    wald = model.parameter_table(scale="original")
+    boot = model.parameter_table(
+        scale="original", method="bootstrap", n_bootstrap=100, random_state=0
+    )
+    pd.testing.assert_frame_equal(
+        wald.drop(columns=["ci_lower", "ci_upper"]),
+        boot.drop(columns=["ci_lower", "ci_upper"]),
+    )
+    means = (boot.block == "mean").to_numpy()
+    assert set(boot.term[means]) == {"intercept", "slope1", "slope2"}
+    assert np.all(boot.ci_lower < boot.estimate)
+    assert np.all(boot.estimate < boot.ci_upper)
+    # A 95% normal interval is 3.92 SEs wide; 100 draws estimate a width to
+    # within about 15%.
+    width = (boot.ci_upper - boot.ci_lower)[means] / (3.92 * boot.std_error[means])
+    assert np.all((0.7 < width) & (width < 1.3)), width.to_numpy()
 
 
 def test_knot_interval_stays_within_the_observed_times():
