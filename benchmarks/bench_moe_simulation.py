@@ -9,7 +9,9 @@ original-scale estimates (intercept, slope1, slope2, knot; delta-method
 standard errors). Printed per parameter: relative bias (absolute bias where
 the truth is 0), RMSE, mean standard error over the standard deviation of the
 estimates, and coverage of the 95% Wald interval from the observed information
-and from the sandwich; then the fit time of one replication.
+and from the sandwich (with ``--bootstrap N``, also of the parametric
+bootstrap's percentile interval from N draws); then the fit time of one
+replication.
 
 Goals: every |relative bias| < 10%; coverage in [0.93, 0.97]; one fit under
 5 s.
@@ -18,6 +20,7 @@ Usage::
 
     python benchmarks/bench_moe_simulation.py              # 100 replications
     python benchmarks/bench_moe_simulation.py --reps 10
+    python benchmarks/bench_moe_simulation.py --reps 200 --bootstrap 200
 """
 
 import argparse
@@ -59,7 +62,7 @@ def true_value(data, cls, block, term):
     raise ValueError(block)
 
 
-def replicate(seed, n_subjects):
+def replicate(seed, n_subjects, n_bootstrap=0):
     data = make_trajectory_mixture(n_subjects, random_state=seed)
     model = MixtureOfExpertsRegressor(
         2,
@@ -78,8 +81,17 @@ def replicate(seed, n_subjects):
     _, order = linear_sum_assignment(-agreement)
     model.reorder_classes(order)
     rows = []
-    for robust in (False, True):
-        table = model.parameter_table(robust=robust, scale="original")
+    # Wald (observed information), sandwich, and with --bootstrap the
+    # parametric bootstrap's percentile intervals.
+    kinds = [(False, "transformed"), (True, "transformed")]
+    if n_bootstrap:
+        kinds.append((False, "bootstrap"))
+    for robust, method in kinds:
+        with threadpool_limits(1):
+            table = model.parameter_table(
+                robust=robust, scale="original", method=method,
+                n_bootstrap=max(n_bootstrap, 50), random_state=seed,
+            )  # fmt: skip
         truth = [
             true_value(data, *row)
             for row in table[["class", "block", "term"]].to_numpy()
@@ -89,6 +101,7 @@ def replicate(seed, n_subjects):
             table.truth <= table.ci_upper
         )
         table["robust"] = robust
+        table["method"] = method
         rows.append(table)
     result = pd.concat(rows)
     result["seed"] = seed
@@ -100,14 +113,17 @@ def main():
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--subjects", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--bootstrap", type=int, default=0,
+                        help="draws of bootstrap intervals (0: none)")  # fmt: skip
     args = parser.parse_args()
     outputs = Parallel(n_jobs=args.jobs)(
-        delayed(replicate)(seed, args.subjects) for seed in range(args.reps)
+        delayed(replicate)(seed, args.subjects, args.bootstrap)
+        for seed in range(args.reps)
     )
     results = pd.concat([o[0] for o in outputs])
     seconds = np.array([o[1] for o in outputs])
     replicated = np.mean([o[2] for o in outputs])
-    model = results[~results.robust]
+    model = results[~results.robust & (results.method == "transformed")]
     grouped = model.groupby(["class", "block", "term"], sort=False)
     summary = grouped.apply(
         lambda g: pd.Series(
@@ -130,6 +146,11 @@ def main():
     )
     robust = results[results.robust].groupby(["class", "block", "term"], sort=False)
     summary["coverage_robust"] = robust.covered.mean()
+    if args.bootstrap:
+        boot = results[results.method == "bootstrap"]
+        summary["coverage_bootstrap"] = boot.groupby(
+            ["class", "block", "term"], sort=False
+        ).covered.mean()
     pd.set_option("display.width", 160)
     print(f"{args.reps} replications, n = {args.subjects}\n")
     print(summary.round(4).to_string())
@@ -142,6 +163,15 @@ def main():
         f"{summary.coverage_robust.max():.3f}, mean "
         f"{summary.coverage_robust.mean():.3f} (goal 0.93-0.97)"
     )
+    if args.bootstrap:
+        band = summary.coverage_bootstrap.between(0.93, 0.97)
+        print(
+            f"coverage (bootstrap percentile, {args.bootstrap} draws) "
+            f"{summary.coverage_bootstrap.min():.3f}-"
+            f"{summary.coverage_bootstrap.max():.3f}, mean "
+            f"{summary.coverage_bootstrap.mean():.3f}; {band.sum()} of "
+            f"{len(band)} in 0.93-0.97"
+        )
     print(f"best log-likelihood replicated in {replicated:.0%} of fits")
     print(
         f"fit time (10 emEM starts, SEs included, 1 thread): median "
