@@ -148,17 +148,22 @@ def test_the_estimator_table_has_no_profile_intervals(small_variance):
         small_variance.parameter_table(method="profile")
 
 
+def _two_spline_classes(n_subjects):
+    """Two bilinear-spline classes (knots 1.8 and 3.2), fitted."""
+    data = make_trajectory_mixture(n_subjects=n_subjects, n_waves=6, jitter=0.0,
+                                   knots=(1.8, 3.2), random_state=0)  # fmt: skip
+    return MixtureOfExpertsRegressor(
+        2, curve="bilinear_spline", random_effects="diag", n_init=2,
+        expert_features=None, gating_features=None, random_state=0,
+    ).fit(data.X, data.y, time=data.time)  # fmt: skip
+
+
 def test_original_scale_bootstrap_intervals_match_the_delta_method():
     # Bilinear-spline growth factors on the original scale (intercept,
     # slope1, slope2) are linear combinations of the fitted ones: their
     # bootstrap intervals are the percentiles of the mapped refits, whose
     # spread the delta-method standard errors predict.
-    data = make_trajectory_mixture(n_subjects=300, n_waves=6, jitter=0.0,
-                                   knots=(1.8, 3.2), random_state=0)  # fmt: skip
-    model = MixtureOfExpertsRegressor(
-        2, curve="bilinear_spline", random_effects="diag", n_init=2,
-        expert_features=None, gating_features=None, random_state=0,
-    ).fit(data.X, data.y, time=data.time)  # fmt: skip
+    model = _two_spline_classes(300)
     wald = model.parameter_table(scale="original")
     boot = model.parameter_table(
         scale="original", method="bootstrap", n_bootstrap=100, random_state=0
@@ -480,12 +485,7 @@ def test_bootstrap_is_reproducible_cached_and_independent_of_n_jobs(
 
 
 def test_knots_and_variances_stay_in_their_domain():
-    data = make_trajectory_mixture(n_subjects=200, n_waves=6, jitter=0.0,
-                                   knots=(1.8, 3.2), random_state=0)  # fmt: skip
-    model = MixtureOfExpertsRegressor(
-        2, curve="bilinear_spline", random_effects="diag", n_init=2,
-        expert_features=None, gating_features=None, random_state=0,
-    ).fit(data.X, data.y, time=data.time)  # fmt: skip
+    model = _two_spline_classes(200)
     results = model.results()
     knots = [(1, "curve", "knot"), (2, "curve", "knot")]
     profile = results.conf_int(method="profile", params=knots)
