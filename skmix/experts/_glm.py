@@ -19,7 +19,11 @@ import numpy as np
 from scipy import sparse
 
 from .._core import EMDriver
-from ._inference import _inverse_information, central_jacobian
+from ._inference import (
+    _inverse_information,
+    central_jacobian,
+    covariance_to_original,
+)
 from ._likelihood import _logsumexp_rows, gating_log_proba, m_step_gating
 from ._starts import StartRunner, emem_finalists, runs_to_convergence, start_kinds
 
@@ -534,10 +538,7 @@ class GLMScaling:
         )
 
     def covariance_to_original(self, layout, covariance):
-        like = layout.unpack(np.zeros(len(layout)))
-        ones = type(like)(*(np.ones_like(a) for a in like))
-        d = layout.pack(self.to_original(ones))
-        return covariance * d[:, None] * d[None, :]
+        return covariance_to_original(layout, self, covariance)
 
 
 class GLMFit(NamedTuple):

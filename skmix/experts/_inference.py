@@ -299,15 +299,23 @@ class CovariateScaling:
             B=params.B * self.expert_scales, beta=params.beta * self.gating_scales
         )
 
-    def vector_factors(self, layout):
-        """``d`` with ``layout.pack(to_original(p)) = d * layout.pack(p)``."""
-        like = layout.unpack(np.zeros(len(layout)))
-        ones = type(like)(*(np.ones_like(a) for a in like))
-        return layout.pack(self.to_original(ones))
-
     def covariance_to_original(self, layout, covariance):
-        d = self.vector_factors(layout)
-        return covariance * d[:, None] * d[None, :]
+        return covariance_to_original(layout, self, covariance)
+
+
+def scale_factors(layout, scaling):
+    """``d`` with ``layout.pack(scaling.to_original(p)) = d * layout.pack(p)``:
+    a coefficient's column scale, 1 for every other parameter (`scaling` a
+    :class:`CovariateScaling` or the GLM experts' equivalent)."""
+    like = layout.unpack(np.zeros(len(layout)))
+    ones = type(like)(*(np.ones_like(a) for a in like))
+    return layout.pack(scaling.to_original(ones))
+
+
+def covariance_to_original(layout, scaling, covariance):
+    """The covariance of the packed estimates on X's scale."""
+    d = scale_factors(layout, scaling)
+    return covariance * d[:, None] * d[None, :]
 
 
 def estimate_covariances(layout, data, params, verbose=0):

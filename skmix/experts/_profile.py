@@ -59,7 +59,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._glm import GLMParams
 from ._glm import e_step as glm_e_step
-from ._inference import interval_scales
+from ._inference import interval_scales, scale_factors
 from ._likelihood import RANDOM_EFFECT_STRUCTURES, e_step
 
 #: Doublings of the first step (the Wald half-width) before a bound is
@@ -117,14 +117,6 @@ class Maximum(NamedTuple):
 
 class ProfileFailure(Exception):
     """A profile point could not be maximised."""
-
-
-def scale_factors(layout, scaling):
-    """``d`` with ``pack(to_original(p)) = d * pack(p)``: a coefficient's
-    column scale, 1 for every other parameter."""
-    like = layout.unpack(np.zeros(len(layout)))
-    ones = type(like)(*(np.ones_like(a) for a in like))
-    return layout.pack(scaling.to_original(ones))
 
 
 def parameter_limits(names, curve, bounds):
