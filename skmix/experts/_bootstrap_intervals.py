@@ -227,7 +227,7 @@ def from_unbounded(values, low, high):
     return out
 
 
-def bootstrap_bounds(estimates, replicates, level, kind, low, high):
+def bootstrap_bounds(estimates, replicates, level, kind, low=None, high=None):
     """Percentile or basic bounds at `level` from the replicates.
 
     Parameters
@@ -236,8 +236,9 @@ def bootstrap_bounds(estimates, replicates, level, kind, low, high):
     replicates : ndarray of shape (n_replicates, n_params)
     level : float
     kind : {'percentile', 'basic'}
-    low, high : ndarray of shape (n_params,)
-        The parameters' ranges (the scale of the basic bounds).
+    low, high : ndarray of shape (n_params,), optional
+        The parameters' ranges (the scale of the basic bounds; 'basic'
+        only).
 
     Returns
     -------

@@ -28,6 +28,7 @@ from ..utils import (
     check_target_given,
     record_input_features,
 )
+from ._bootstrap_intervals import bootstrap_bounds
 from ._curves import Intercept, resolve_curve
 from ._design import (
     TIME_ROUTING_HINT,
@@ -1259,13 +1260,9 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
             draws = draws.to_numpy()
             if to_scale is not None:
                 draws = np.array([to_scale(draw) for draw in draws])
-            tails = [(1 - level) / 2, (1 + level) / 2]
-            bounds = (
-                np.quantile(draws, tails, axis=0)
-                if len(draws)
-                else np.full((2, len(table)), np.nan)
+            table["ci_lower"], table["ci_upper"] = bootstrap_bounds(
+                estimates, draws, level, "percentile"
             )
-            table["ci_lower"], table["ci_upper"] = bounds
         return table
 
     def results(self, *, robust=False):
