@@ -15,7 +15,8 @@ their posteriors on the drawn data (Hungarian algorithm), and relabelled
 
 Intervals (Efron & Tibshirani 1993, section 13.3; Davison & Hinkley 1997,
 section 5.2): 'percentile', the ``alpha/2`` and ``1 - alpha/2`` quantiles
-of the replicates, each in the parameter space since every refit is; and
+of the replicates (the ``(B + 1) alpha/2``-th and ``(B + 1) (1 - alpha/2)``-th
+of B, interpolated), each in the parameter space since every refit is; and
 'basic', ``2 t - q_(1 - alpha/2)`` and ``2 t - q_(alpha/2)``, taken on a
 scale on which each parameter is unbounded (log for variances, logit within
 a curve parameter's bounds) and mapped back, so it stays in the parameter
@@ -227,6 +228,20 @@ def from_unbounded(values, low, high):
     return out
 
 
+def replicate_quantiles(replicates, tails):
+    """The ``(B + 1) p``-th order statistics of `B` replicates, per column.
+
+    Davison & Hinkley's (1997, section 5.2) quantile of a bootstrap sample,
+    linearly interpolated between order statistics (NumPy's 'weibull'
+    method). The r-th of B draws sits at ``r / (B + 1)`` of its distribution
+    on average, so these bounds leave ``p`` outside each; NumPy's default,
+    the ``(B - 1) p + 1``-th, sits inside it and made a 95% percentile
+    interval from 100 draws cover 0.931 of the time when the bootstrap
+    distribution is exact (0.940 from 200).
+    """
+    return np.quantile(replicates, tails, axis=0, method="weibull")
+
+
 def bootstrap_bounds(estimates, replicates, level, kind, low=None, high=None):
     """Percentile or basic bounds at `level` from the replicates.
 
@@ -250,10 +265,10 @@ def bootstrap_bounds(estimates, replicates, level, kind, low=None, high=None):
         return np.full(n_params, np.nan), np.full(n_params, np.nan)
     tails = [(1 - level) / 2, (1 + level) / 2]
     if kind == "percentile":
-        lower, upper = np.quantile(replicates, tails, axis=0)
+        lower, upper = replicate_quantiles(replicates, tails)
         return lower, upper
     centre = to_unbounded(estimates, low, high)
-    q_low, q_high = np.quantile(to_unbounded(replicates, low, high), tails, axis=0)
+    q_low, q_high = replicate_quantiles(to_unbounded(replicates, low, high), tails)
     return (
         from_unbounded(2 * centre - q_high, low, high),
         from_unbounded(2 * centre - q_low, low, high),

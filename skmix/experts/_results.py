@@ -201,7 +201,12 @@ class MixtureResults:
             Bootstrap draws (at least 50).
         bootstrap_kind : {'percentile', 'basic'}, default='percentile'
             'percentile': the ``alpha/2`` and ``1 - alpha/2`` quantiles of
-            the replicates (Efron & Tibshirani 1993, section 13.3), in the
+            the replicates (Efron & Tibshirani 1993, section 13.3; the
+            ``(B + 1) alpha/2``-th and ``(B + 1) (1 - alpha/2)``-th of B
+            replicates, interpolated, as Davison & Hinkley 1997, section 5.2,
+            take them: from 100 draws each bound leaves ``alpha/2``
+            outside on average, where NumPy's default quantile leaves 0.035
+            at alpha = 0.05), in the
             parameter space since every refit is, and invariant to a
             reparametrisation. 'basic': ``2 est - q_(1 - alpha/2)`` and
             ``2 est - q_(alpha/2)`` (Davison & Hinkley 1997, section 5.2),
