@@ -10,8 +10,10 @@ standard errors). Printed per parameter: relative bias (absolute bias where
 the truth is 0), RMSE, mean standard error over the standard deviation of the
 estimates, and coverage of the 95% Wald interval from the observed information
 and from the sandwich (with ``--bootstrap N``, also of the parametric
-bootstrap's percentile interval from N draws); then the fit time of one
-replication.
+bootstrap's percentile interval from N draws; with ``--profile``, also of
+the Wald, sandwich and profile-likelihood intervals of the fitted-scale
+parameters: level at the knot, mean slope, half slope difference); then the
+fit time of one replication.
 
 Goals: every |relative bias| < 10%; coverage in [0.93, 0.97]; one fit under
 5 s. Each coverage line also counts the parameters whose coverage an exact
@@ -22,6 +24,7 @@ Usage::
     python benchmarks/bench_moe_simulation.py              # 100 replications
     python benchmarks/bench_moe_simulation.py --reps 10
     python benchmarks/bench_moe_simulation.py --reps 200 --bootstrap 200
+    python benchmarks/bench_moe_simulation.py --reps 200 --profile
 """
 
 import argparse
@@ -65,7 +68,53 @@ def true_value(data, cls, block, term):
     raise ValueError(block)
 
 
-def replicate(seed, n_subjects, n_bootstrap=0):
+def fitted_true_value(data, curve, cls, block, term):
+    """The generating value of one fitted-scale row (level at the knot, mean
+    slope, half slope difference: the original factors mapped by the inverse
+    of the curve's ``original_scale`` at the true knot)."""
+    if block not in ("mean", "expert", "covariance"):
+        return true_value(data, cls, block, term)
+    k = cls - 1
+    to_fitted = np.linalg.inv(curve.original_scale(data.knots[k : k + 1]))
+    names = curve.factor_names
+    if block == "mean":
+        return (to_fitted @ data.class_means[k])[names.index(term)]
+    if block == "expert":
+        factor, covariate = term.split("~")
+        coefficients = to_fitted @ data.expert_coefficients[k]
+        return coefficients[names.index(factor), COVARIATES.index(covariate)]
+    a, b = (term[4:-1].split(",") * 2)[:2]
+    covariance = to_fitted @ data.factor_covariance @ to_fitted.T
+    return covariance[names.index(a), names.index(b)]
+
+
+def fitted_scale_coverage(model, data):
+    """Wald, sandwich and profile intervals of the fitted parameters and
+    whether each covers its generating value."""
+    results = model.results()
+    intervals = {
+        "wald (fitted scale)": results.conf_int(),
+        "sandwich (fitted scale)": model.results(robust=True).conf_int(),
+        "profile (fitted scale)": results.conf_int(method="profile"),
+    }
+    truth = np.array(
+        [
+            fitted_true_value(data, model.curve_, *label)
+            for label in results.params.index
+        ]
+    )
+    rows = []
+    for method, bounds in intervals.items():
+        table = pd.DataFrame(list(bounds.index), columns=["class", "block", "term"])
+        table["method"] = method
+        table["covered"] = (bounds.lower.to_numpy() <= truth) & (
+            truth <= bounds.upper.to_numpy()
+        )
+        rows.append(table)
+    return pd.concat(rows)
+
+
+def replicate(seed, n_subjects, n_bootstrap=0, profile=False):
     data = make_trajectory_mixture(n_subjects, random_state=seed)
     model = MixtureOfExpertsRegressor(
         2,
@@ -108,7 +157,11 @@ def replicate(seed, n_subjects, n_bootstrap=0):
         rows.append(table)
     result = pd.concat(rows)
     result["seed"] = seed
-    return result, seconds, model.best_log_likelihood_replicated_
+    fitted = None
+    if profile:
+        with threadpool_limits(1):
+            fitted = fitted_scale_coverage(model, data)
+    return result, seconds, model.best_log_likelihood_replicated_, fitted
 
 
 def coverage_line(name, coverage, n_reps, nominal=0.95):
@@ -137,9 +190,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--bootstrap", type=int, default=0,
                         help="draws of bootstrap intervals (0: none)")  # fmt: skip
+    parser.add_argument("--profile", action="store_true",
+                        help="also fitted-scale profile intervals")  # fmt: skip
     args = parser.parse_args()
     outputs = Parallel(n_jobs=args.jobs)(
-        delayed(replicate)(seed, args.subjects, args.bootstrap)
+        delayed(replicate)(seed, args.subjects, args.bootstrap, args.profile)
         for seed in range(args.reps)
     )
     results = pd.concat([o[0] for o in outputs])
@@ -183,6 +238,11 @@ def main():
     if args.bootstrap:
         name = f"bootstrap percentile, {args.bootstrap} draws"
         methods.append((name, summary.coverage_bootstrap))
+    if args.profile:
+        fitted = pd.concat([o[3] for o in outputs])
+        by_method = fitted.groupby(["method", "class", "block", "term"], sort=False)
+        for name, coverage in by_method.covered.mean().groupby(level=0, sort=False):
+            methods.append((name, coverage))
     for name, coverage in methods:
         print(coverage_line(name, coverage, args.reps))
     print(f"best log-likelihood replicated in {replicated:.0%} of fits")
