@@ -145,8 +145,10 @@ def common_orientation(scatter, nk, equal_volume, orientation=None):
         orientation = sorted_eigen(scatter.sum(axis=0))[1]
     if not (np.isfinite(scatter).all() and np.isfinite(orientation).all()):
         return np.full_like(scatter, np.nan)  # reported as ill-defined
+    scatter = np.ascontiguousarray(scatter)
+    largest = np.ascontiguousarray(np.linalg.eigvalsh(scatter)[:, -1])
     orientation, eigenvalues = common_orientation_loop(
-        np.ascontiguousarray(scatter), np.ascontiguousarray(nk, dtype=np.float64),
+        scatter, np.ascontiguousarray(nk, dtype=np.float64), largest,
         equal_volume, np.ascontiguousarray(orientation), INNER_TOL, INNER_MAX_ITER,
     )  # fmt: skip
     return np.einsum("ij,kj,lj->kil", orientation, eigenvalues, orientation)

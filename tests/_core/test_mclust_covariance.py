@@ -153,3 +153,23 @@ def test_dimension_rules_are_mclusts():
     assert variable.score(one) >= equal.score(one)
     # scikit-learn's names stay valid on one feature.
     GaussianMixture(2, covariance_type="full").fit(one)
+
+
+@pytest.mark.parametrize("rank", [4, 3, 1, 0])
+def test_nearest_orthogonal_is_the_polar_factor(rank):
+    """EVE's and VVE's orientation step: the orthogonal Q maximising
+    tr(Q^T M), whose maximum is the sum of M's singular values; at full rank
+    the SVD's U V^T, below it any orthogonal maximiser (not unique)."""
+    numba = pytest.importorskip("numba")
+    from skmix._core._mclust_kernels import _nearest_orthogonal
+
+    # The kernel has no Python wrapper: call it from a jitted function.
+    nearest_orthogonal = numba.njit(lambda matrix: _nearest_orthogonal(matrix))
+    rng = np.random.default_rng(rank)
+    M = rng.standard_normal((D, rank)) @ rng.standard_normal((rank, D))
+    Q = nearest_orthogonal(M)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(D), atol=1e-12)
+    u, singular_values, vt = np.linalg.svd(M)
+    assert np.trace(Q.T @ M) == pytest.approx(singular_values.sum(), abs=1e-12)
+    if rank == D:
+        np.testing.assert_allclose(Q, u @ vt, atol=1e-12)
