@@ -393,6 +393,18 @@ _NO_MOMENTS = (
 _NO_WEIGHTS = np.empty(0)
 
 
+def _read_only(array):
+    """A read-only view of `array` (no copy).
+
+    Numba types read-only and writable arrays apart: a read-only input (a
+    memmap opened with mode 'r', a fitted model's frozen parameters) compiled
+    a second specialisation of the pass, 3 s more of a cold first fit.
+    """
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
     """Run ``_pass`` over every row of ``X`` on the thread pool.
 
@@ -418,6 +430,11 @@ def _run(task, X, n_components, full, constants=_NO_CONSTANTS, **arrays):
         centre = shift.mean(axis=0) if shift.size else np.zeros(n_features)
     if shift.size:
         shift = np.ascontiguousarray(shift - centre)
+
+    X, resp, weight, const, prec_full, prec_diag, projected, centre, shift = map(
+        _read_only, (X, resp, weight, const, prec_full, prec_diag, projected,
+                     centre, shift),
+    )  # fmt: skip
 
     def task_args(first, last):
         bits = np.empty(_BLOCK, np.int64)
