@@ -8,6 +8,10 @@ directory loads the cache ("warm"). Times are the best of ``--repeats`` runs,
 a fresh cache directory for each cold run. The script prints the ratio
 sklearn / skmix (higher is better for skmix).
 
+At 5000 x 4 x 3 the default backend ("auto") runs on NumPy, below
+``AUTO_NUMBA_MIN_WORK`` rows x components, where compiling would cost more
+than the fit; the ``backend="numba"`` row shows what the compilation costs.
+
 Usage::
 
     python benchmarks/bench_cold_start.py             # 7 imports, 3 fits each
@@ -21,7 +25,12 @@ import sys
 import tempfile
 
 N_SAMPLES, N_FEATURES, N_COMPONENTS = 5000, 4, 3
-CASES = [("float64", "full"), ("float32", "full"), ("float64", "diag")]
+CASES = [
+    ("float64", "full", "auto"),
+    ("float32", "full", "auto"),
+    ("float64", "diag", "auto"),
+    ("float64", "full", "numba"),
+]
 
 IMPORT = """
 import time
@@ -35,7 +44,7 @@ import time
 import numpy as np
 from {module} import GaussianMixture
 X = np.random.default_rng(0).standard_normal(({n}, {d})).astype("{dtype}")
-model = GaussianMixture({k}, covariance_type="{cov}", random_state=0)
+model = GaussianMixture({k}, covariance_type="{cov}", random_state=0{backend})
 start = time.perf_counter()
 model.fit(X)
 print(time.perf_counter() - start)
@@ -67,9 +76,10 @@ def import_seconds(repeats):
     return {module: min(runs) for module, runs in times.items()}
 
 
-def fit_seconds(module, dtype, covariance_type, repeats):
+def fit_seconds(module, dtype, covariance_type, repeats, backend="auto"):
     """Best first-fit time with an empty cache, and in a second process."""
     code = FIT.format(
+        backend="" if backend == "auto" else f", backend={backend!r}",
         module=module,
         n=N_SAMPLES,
         d=N_FEATURES,
@@ -109,20 +119,23 @@ def main():
         f"{N_FEATURES} in a fresh process, best of {args.repeats}"
     )
     header = (
-        f"{'dtype':>7} {'cov':>5} | {'sklearn s':>9} {'skmix cold s':>12} "
-        f"{'ratio':>7} {'skmix warm s':>12} {'ratio':>7}"
+        f"{'dtype':>7} {'cov':>5} {'backend':>7} | {'sklearn s':>9} "
+        f"{'skmix cold s':>12} {'ratio':>7} {'skmix warm s':>12} {'ratio':>7}"
     )
     print(header)
     print("-" * len(header))
-    for dtype, covariance_type in CASES:
+    for dtype, covariance_type, backend in CASES:
         # scikit-learn has no cache: both of its processes are first fits.
         sklearn_time = min(
             fit_seconds("sklearn.mixture", dtype, covariance_type, args.repeats)
         )
-        cold, warm = fit_seconds("skmix.mixture", dtype, covariance_type, args.repeats)
+        cold, warm = fit_seconds(
+            "skmix.mixture", dtype, covariance_type, args.repeats, backend
+        )
         print(
-            f"{dtype:>7} {covariance_type:>5} | {sklearn_time:>9.3f} {cold:>12.3f} "
-            f"{sklearn_time / cold:>6.2f}x {warm:>12.3f} {sklearn_time / warm:>6.2f}x"
+            f"{dtype:>7} {covariance_type:>5} {backend:>7} | {sklearn_time:>9.3f} "
+            f"{cold:>12.3f} {sklearn_time / cold:>6.2f}x "
+            f"{warm:>12.3f} {sklearn_time / warm:>6.2f}x"
         )
 
 

@@ -58,7 +58,10 @@ def set_config(backend=None):
     backend : {"auto", "numpy", "numba", "cupy"}, default=None
         Compute backend used by estimators whose ``backend`` parameter is
         ``None``. ``"auto"`` picks CuPy for CuPy input, otherwise Numba when it
-        can be imported, otherwise NumPy. ``None`` leaves the setting unchanged.
+        can be imported, otherwise NumPy; Gaussian mixtures of fewer than
+        32,768 rows x components run on NumPy, where Numba's one-time
+        compilation would cost more than the fit. ``None`` leaves the setting
+        unchanged.
         The initial value comes from the ``SKMIX_BACKEND`` environment variable
         (default ``"auto"``). The setting holds in every thread (a thread
         inside :func:`config_context` keeps that block's value until it

@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 import skmix
 from skmix._backend import resolve_backend
+from skmix._backend._resolve import AUTO_NUMBA_MIN_WORK
 from skmix.exceptions import BackendUnavailableError
 from skmix.mixture import GaussianMixture
 
@@ -51,9 +52,48 @@ def test_estimator_parameter_overrides_global_config():
     assert clone(gm).backend == "numpy"
 
 
-def test_auto_prefers_numba_on_cpu():
+def test_auto_runs_small_problems_on_numpy():
+    """Below AUTO_NUMBA_MIN_WORK rows x components "auto" skips Numba, whose
+    first compilation would cost more than the fit; fit, partial_fit and
+    the predict-like methods follow the same rule."""
     pytest.importorskip("numba")
-    assert GaussianMixture(2, random_state=0).fit(X).backend_ == "numba"
+    n_components = 4
+    n_rows = AUTO_NUMBA_MIN_WORK // n_components  # exactly the threshold
+    rows = np.random.default_rng(1).standard_normal((n_rows, 2))
+    small, large = rows[:-1], rows
+    fitted = GaussianMixture(n_components, max_iter=5, random_state=0)
+    fitted.fit(small)
+    assert fitted.backend_ == "numpy"
+    assert fitted.fit(large).backend_ == "numba"
+    assert (
+        GaussianMixture(n_components, random_state=0).partial_fit(small).backend_
+        == "numpy"
+    )
+    assert resolve_backend("auto", small, n_components).name == "numpy"
+    assert resolve_backend("auto", large, n_components).name == "numba"
+    assert resolve_backend("auto", small.tolist(), n_components).name == "numpy"
+    # Without a component count (other estimators), "auto" is Numba.
+    assert resolve_backend("auto", small).name == "numba"
+    # An explicit or configured backend is never overridden.
+    assert resolve_backend("numba", small, n_components).name == "numba"
+    with skmix.config_context(backend="numba"):
+        assert GaussianMixture(2, random_state=0).fit(X[:20]).backend_ == "numba"
+
+
+def test_selector_chooses_one_backend_for_its_grid():
+    """Each candidate alone is below the threshold, the grid is not (as
+    mclust's default grid on iris): it runs on Numba as a whole."""
+    pytest.importorskip("numba")
+    from skmix.mixture import GaussianMixtureSelector
+
+    rows = np.random.default_rng(2).standard_normal((400, 2))
+    assert 400 * 9 < AUTO_NUMBA_MIN_WORK <= 400 * 2 * 45
+    selector = GaussianMixtureSelector(
+        n_components=range(1, 10), covariance_types=["VVV", "EII"]
+    ).fit(rows)
+    assert selector.backend_ == "numba"
+    small = GaussianMixtureSelector(n_components=[1, 2], covariance_types=["VVV"])
+    assert small.fit(rows).backend_ == "numpy"
 
 
 def test_unknown_backend_parameter_is_a_clear_error():
@@ -68,7 +108,9 @@ def _without_numba(monkeypatch):
 
 def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
     _without_numba(monkeypatch)
-    gm = GaussianMixture(2, random_state=0).fit(X)
+    # Large enough that "auto" would otherwise pick Numba.
+    rows = np.random.default_rng(3).standard_normal((AUTO_NUMBA_MIN_WORK, 2))
+    gm = GaussianMixture(2, max_iter=5, random_state=0).fit(rows)
     assert gm.backend_ == "numpy"
 
 

@@ -311,7 +311,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     verbose_interval : int, default=10
         Iterations between two verbose messages.
     backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
-        Compute backend; None uses :func:`skmix.get_config`. An explicit
+        Compute backend; None uses :func:`skmix.get_config`. ``'auto'`` runs
+        calls on fewer than 32,768 rows x components on NumPy, where Numba's
+        one-time compilation would cost more than the fit. An explicit
         backend that cannot run raises
         :class:`~skmix.exceptions.BackendUnavailableError`.
 
@@ -807,7 +809,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _fit(self, X, sample_weight=None):
         """EM on `X`; the validated rows and the backend."""
         self._check_parameters()
-        backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
+        backend = resolve_backend(
+            self.backend, None if is_dask_array(X) else X, self.n_components
+        )
         rows = self._training_rows(X, backend, sample_weight)
         initial_values = self._checked_initial_values(rows.shape[1])
         fixed = self._fixed_parameters(initial_values, rows.shape[1])
@@ -890,7 +894,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self : GaussianMixture
         """
         self._check_parameters()
-        backend = resolve_backend(self.backend, None if is_dask_array(X) else X)
+        backend = resolve_backend(
+            self.backend, None if is_dask_array(X) else X, self.n_components
+        )
         first_call = not hasattr(self, "means_")
         if first_call:
             rows = self._training_rows(X, backend, sample_weight)
@@ -948,7 +954,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Validated `X` on the backend's device, the backend, and a function
         returning results in `X`'s own array type (CuPy only for CuPy input)."""
         check_is_fitted(self)
-        backend = resolve_backend(self.backend, X)
+        backend = resolve_backend(self.backend, X, self.means_.shape[0])
         on_gpu = is_cupy_array(X)
         X = backend.asarray(check_fitted_input(self, X, self._allows_missing()))
         if X.dtype.itemsize < self.means_.dtype.itemsize:

@@ -302,6 +302,9 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         0 is silent; 1 prints a line per candidate (criterion and time) and,
         with tqdm installed, draws a progress bar on stderr.
     backend : {'auto', 'numpy', 'numba', 'cupy'} or None, default=None
+        Compute backend of every candidate. ``'auto'`` decides once for the
+        grid by its total size (rows x the components of all candidates), so
+        a large grid of small fits runs on Numba.
 
     Attributes
     ----------
@@ -382,7 +385,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.backend = backend
 
-    def _candidate(self, noise=None):
+    def _candidate(self, noise=None, backend=None):
         return GaussianMixture(
             noise=self.noise if noise is None else noise,
             hypervolume=self.hypervolume,
@@ -394,7 +397,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
             prior=self.prior,
             init_params="kmeans" if self.init_params == "hc" else self.init_params,
             random_state=self.random_state,
-            backend=self.backend,
+            backend=self.backend if backend is None else backend,
         )
 
     def _hierarchical_start(self, X, grid, random_state, weight=None):
@@ -549,8 +552,14 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
     def _fit_all(self, X, start, tasks, noise, weight=None):
         """Every candidate's outcome, in the order of `tasks` (in parallel
         with `n_jobs`), with a bar and a line per candidate when `verbose`."""
+        # One backend for the grid, by its total size: under "auto" each
+        # small candidate alone would run on NumPy, though the grid repays
+        # compiling the Numba kernels.
+        backend = resolve_backend(self.backend, X, sum(k for _, k in tasks)).name
         jobs = [
-            delayed(_evaluate_timed)(self._candidate(noise), X, start, *task, weight)
+            delayed(_evaluate_timed)(
+                self._candidate(noise, backend), X, start, *task, weight
+            )
             for task in tasks
         ]
         bar = progress(
