@@ -270,7 +270,7 @@ class GaussianMixtureRegressor(RegressorMixin, BaseEstimator):
 
     def _component_posteriors(self, X):
         """Posterior of each component given ``x`` alone, (n_samples, K)."""
-        backend = resolve_backend(self.backend, X)
+        backend = resolve_backend(self.backend, X, self.weights_.shape[0])
         with backend.compute_context():
             resp, _ = self._marginal_scorer.posteriors(
                 backend, backend.asarray(X, dtype=np.float64)

@@ -1179,7 +1179,7 @@ class OpenSetGMMDetector(BaseEstimator):
     def _score(self, X, mixture=None, per_class=False):
         """Chunked scores of a host or CuPy array."""
         mixture = self._density_mixture if mixture is None else mixture
-        backend = resolve_backend(self.backend, X)
+        backend = resolve_backend(self.backend, X, mixture.means.shape[0])
         on_gpu = is_cupy_array(X)
         outputs = []
         with backend.compute_context():

@@ -297,7 +297,9 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
         X_checked = check_samples(X, ensure_min_samples=2)
         X_checked = np.asarray(X_checked, dtype=np.float64)
         classes, class_index = self._check_labels(y, X_checked.shape[0])
-        backend = resolve_backend(self.backend, X_checked)
+        backend = resolve_backend(
+            self.backend, X_checked, classes.size * self.n_components_per_class
+        )
         rng = check_random_state(self.random_state)
         search = _SplitMergeSearch(self, X_checked, class_index, classes.size, backend)
         state = search.run(rng)
@@ -328,7 +330,7 @@ class SemiSupervisedGMM(ClassifierMixin, BaseEstimator):
     def _log_joint(self, X):
         check_is_fitted(self)
         X = np.asarray(check_fitted_input(self, X), dtype=np.float64)
-        backend = resolve_backend(self.backend, X)
+        backend = resolve_backend(self.backend, X, self.means_.shape[0])
         components = GaussianComponents.from_fitted(self, self.covariance_type)
         return _log_joint(backend, backend.asarray(X), components)
 
