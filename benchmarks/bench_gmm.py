@@ -7,7 +7,9 @@ best of ``--repeats`` for both libraries; 3 iterations for scikit-learn, 10 for
 skmix), so initialisation and the final E-step cancel out. The
 script prints the ratio sklearn / skmix (higher is better for skmix) and the
 fraction of the machine's float64 matmul peak (measured here with a 2000^3
-GEMM) that the fused numba pass reaches.
+GEMM) that the fused numba pass reaches. A last table times small problems
+on the default backend ("auto", NumPy there: see ``AUTO_NUMBA_MIN_WORK``),
+20 iterations of difference for both libraries, best of 5 or more.
 
 Usage::
 
@@ -28,6 +30,8 @@ from skmix.mixture import GaussianMixture
 
 SIZES = [(1_000_000, 8, 8), (200_000, 32, 16), (100_000, 2, 4)]
 QUICK_SIZES = [(50_000, 8, 8), (20_000, 16, 4)]
+# Below AUTO_NUMBA_MIN_WORK rows x components the default backend is NumPy.
+SMALL_SIZES = [(500, 2, 3), (5_000, 4, 3), (10_000, 3, 3)]
 
 
 def matmul_peak_gflops(n=2000, repeats=5):
@@ -140,6 +144,34 @@ def main():
                 f"{covariance_type:>5} | {sklearn_time:>12.4f} {skmix_time:>10.4f} "
                 f"{sklearn_time / skmix_time:>6.1f}x "
                 f"{100 * flops / skmix_time / 1e9 / peak:>5.1f}%"
+            )
+
+    print(f"\nsmall problems, backend='auto' (best of {max(args.repeats, 5)})")
+    print(header.replace("%peak", "backend"))
+    print("-" * len(header))
+    for n_samples, n_features, n_components in SMALL_SIZES[: 1 if args.quick else None]:
+        X = rng.standard_normal((n_samples, n_features))
+        for covariance_type in ("full", "diag"):
+            common = dict(
+                n_components=n_components,
+                covariance_type=covariance_type,
+                init_params="random_from_data",
+                random_state=0,
+            )
+            times = [
+                seconds_per_iteration(make, X, 2, 22, max(args.repeats, 5))
+                for make in (
+                    lambda **kw: SklearnGaussianMixture(**common, **kw),  # noqa: B023
+                    lambda **kw: GaussianMixture(**common, **kw),  # noqa: B023
+                )
+            ]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                chosen = GaussianMixture(**common, max_iter=1).fit(X).backend_
+            print(
+                f"{n_samples:>9} {n_features:>3} {n_components:>3} "
+                f"{covariance_type:>5} | {times[0]:>12.5f} {times[1]:>10.5f} "
+                f"{times[0] / times[1]:>6.2f}x {chosen:>6}"
             )
 
     # Scoring throughput on the largest size, full covariance.
