@@ -78,6 +78,16 @@ def seconds_per_iteration(make, X, n_short, n_long, repeats, backend=None,
     return (long - short) / (n_long - n_short)
 
 
+def _fit_params(n_components, covariance_type):
+    """Both libraries' parameters: the same random start."""
+    return dict(
+        n_components=n_components,
+        covariance_type=covariance_type,
+        init_params="random_from_data",
+        random_state=0,
+    )
+
+
 def em_flops_per_iteration(n_samples, n_features, n_components, covariance_type):
     """Multiply-adds x2 of the fused pass (log-density + second moments)."""
     if covariance_type == "full":
@@ -115,12 +125,7 @@ def main():
 
             X_backend = cupy.asarray(X)
         for covariance_type in ("full", "diag"):
-            common = dict(
-                n_components=n_components,
-                covariance_type=covariance_type,
-                init_params="random_from_data",
-                random_state=0,
-            )
+            common = _fit_params(n_components, covariance_type)
             sklearn_time = seconds_per_iteration(
                 lambda **kw: SklearnGaussianMixture(**common, **kw),  # noqa: B023
                 X,
@@ -152,12 +157,7 @@ def main():
     for n_samples, n_features, n_components in SMALL_SIZES[: 1 if args.quick else None]:
         X = rng.standard_normal((n_samples, n_features))
         for covariance_type in ("full", "diag"):
-            common = dict(
-                n_components=n_components,
-                covariance_type=covariance_type,
-                init_params="random_from_data",
-                random_state=0,
-            )
+            common = _fit_params(n_components, covariance_type)
             times = [
                 seconds_per_iteration(make, X, 2, 22, max(args.repeats, 5))
                 for make in (

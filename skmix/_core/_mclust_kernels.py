@@ -49,6 +49,24 @@ def _product(a, b, out):
 
 
 @_helper
+def _project_out(a, j, fixed):
+    """Subtract from column `j` of `a` its projections on the `fixed`
+    (orthonormal) columns; return its norm."""
+    d = a.shape[0]
+    for c in range(d):
+        if fixed[c]:
+            dot = 0.0
+            for i in range(d):
+                dot += a[i, c] * a[i, j]
+            for i in range(d):
+                a[i, j] -= dot * a[i, c]
+    norm = 0.0
+    for i in range(d):
+        norm += a[i, j] * a[i, j]
+    return math.sqrt(norm)
+
+
+@_helper
 def _complete_orthonormal(a, norms):
     """Orthonormalise the columns of `a` in place, largest first (modified
     Gram-Schmidt); a column with nothing left of it becomes the unit vector
@@ -64,17 +82,7 @@ def _complete_orthonormal(a, norms):
         for c in range(d):
             if not fixed[c] and (j < 0 or norms[c] > norms[j]):
                 j = c
-        for c in range(d):
-            if fixed[c]:
-                dot = 0.0
-                for i in range(d):
-                    dot += a[i, c] * a[i, j]
-                for i in range(d):
-                    a[i, j] -= dot * a[i, c]
-        norm = 0.0
-        for i in range(d):
-            norm += a[i, j] * a[i, j]
-        norm = math.sqrt(norm)
+        norm = _project_out(a, j, fixed)
         if not norm > _JACOBI_RANK_TOL * largest:
             best, best_norm = 0, -1.0
             for e in range(d):  # the unit vector with the largest residual
@@ -87,15 +95,7 @@ def _complete_orthonormal(a, norms):
             for i in range(d):
                 a[i, j] = 0.0
             a[best, j] = 1.0
-            for c in range(d):
-                if fixed[c]:
-                    dot = a[best, c]
-                    for i in range(d):
-                        a[i, j] -= dot * a[i, c]
-            norm = 0.0
-            for i in range(d):
-                norm += a[i, j] * a[i, j]
-            norm = math.sqrt(norm)
+            norm = _project_out(a, j, fixed)
         for i in range(d):
             a[i, j] /= norm
         fixed[j] = True
@@ -156,13 +156,11 @@ def _nearest_orthogonal(matrix):
         for j in range(d):
             for i in range(d):
                 a[i, j] /= norms[j]
+    for i in range(d):  # U V^T: transpose V in place
+        for j in range(i + 1, d):
+            v[i, j], v[j, i] = v[j, i], v[i, j]
     orthogonal = np.empty((d, d))
-    for i in range(d):
-        for j in range(d):
-            total = 0.0
-            for m in range(d):
-                total += a[i, m] * v[j, m]
-            orthogonal[i, j] = total
+    _product(a, v, orthogonal)
     return orthogonal
 
 
