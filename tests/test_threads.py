@@ -67,3 +67,19 @@ def test_set_config_holds_in_every_thread():
         assert skmix.get_config()["backend"] == "numpy"
     finally:
         skmix.set_config(backend=old)
+
+
+def test_small_default_fit_does_not_depend_on_blas_threads():
+    """Under "auto" a small problem runs on NumPy with BLAS on one thread, as
+    the Numba kernels' results do not depend on the thread count either."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(m, 1.0, (3000, 4)) for m in (-4, 0, 4)])
+    fits = []
+    for n_threads in (1, 2):
+        with threadpool_limits(limits=n_threads, user_api="blas"):
+            fits.append(GaussianMixture(3, random_state=1).fit(X))
+    assert fits[0].backend_ == fits[1].backend_ == "numpy"
+    np.testing.assert_array_equal(fits[0].means_, fits[1].means_)
+    np.testing.assert_array_equal(fits[0].covariances_, fits[1].covariances_)

@@ -4,7 +4,7 @@ import functools
 import importlib
 import threading
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import numpy as np
@@ -39,12 +39,19 @@ class Backend:
         Module defining every function named in ``KERNELS``.
     owns_cpu_threads : bool
         The kernels run their own parallel threads on the CPU (Numba).
+    serial_blas : bool
+        BLAS runs on one thread inside :meth:`compute_context` (NumPy for a
+        small problem under ``"auto"``): BLAS splits its sums by thread, so a
+        default fit's last bits would otherwise depend on the machine's core
+        count (and on what other threads limit), and at these sizes its
+        threads do not pay.
     """
 
     name: str
     xp: ModuleType
     kernels: ModuleType
     owns_cpu_threads: bool = False
+    serial_blas: bool = False
 
     def compute_context(self):
         """Context to wrap a whole fit in.
@@ -54,7 +61,7 @@ class Backend:
         doubled the time of an EM iteration on 2 cores. The M-step's BLAS work
         is tiny, so BLAS gets one thread while Numba kernels own the cores.
         """
-        if self.owns_cpu_threads:
+        if self.owns_cpu_threads or self.serial_blas:
             return _ONE_BLAS_THREAD.hold()
         return nullcontext()
 
@@ -225,7 +232,7 @@ def resolve_backend(requested=None, X=None, n_components=None):
             return _load_cupy()
         n_rows = None if n_components is None else _n_rows(X)
         if n_rows is not None and n_rows * n_components < AUTO_NUMBA_MIN_WORK:
-            return _load_numpy()
+            return replace(_load_numpy(), serial_blas=True)
         try:
             return _load_numba()
         except BackendUnavailableError:
