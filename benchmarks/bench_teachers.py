@@ -74,8 +74,9 @@ def main():
     args = parser.parse_args()
     seeds, episodes = (2, 3000) if args.quick else (args.seeds, args.episodes)
 
-    # Warm up the Numba kernels so compilation is not timed.
-    GaussianMixture(2).fit(np.random.default_rng(0).random((300, 3)))
+    # Warm up the Numba kernels so compilation is not timed (fits this small
+    # run on NumPy by default; the teachers' larger refits may not).
+    GaussianMixture(2, backend="numba").fit(np.random.default_rng(0).random((300, 3)))
     print(f"{episodes} episodes, seeds 0..{seeds - 1}; % cells mastered (mean ± sd)")
     print(f"{'environment':>22} {'teacher':>8} | {'skmix':>13} {'reference':>9} "
           f"{'s/run':>6}")  # fmt: skip
