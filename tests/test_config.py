@@ -144,3 +144,23 @@ def test_environment_variable_sets_default_and_is_validated():
     )
     assert out.returncode != 0
     assert "SKMIX_BACKEND='fortran' is not a valid backend" in out.stderr
+
+
+def test_small_selector_grid_holds_blas_at_one_thread(monkeypatch):
+    """A grid too small for Numba leaves each candidate to "auto": NumPy with
+    BLAS on one thread, as a lone small GaussianMixture."""
+    from skmix._backend import _resolve
+    from skmix.mixture import GaussianMixtureSelector
+
+    held = []
+    hold = _resolve._ONE_BLAS_THREAD.hold
+
+    def counting_hold():
+        held.append(True)
+        return hold()
+
+    monkeypatch.setattr(_resolve._ONE_BLAS_THREAD, "hold", counting_hold)
+    rows = np.random.default_rng(4).standard_normal((100, 2))
+    selector = GaussianMixtureSelector(n_components=[1, 2], covariance_types=["VVV"])
+    assert selector.fit(rows).backend_ == "numpy"
+    assert len(held) >= 2  # each candidate's fit

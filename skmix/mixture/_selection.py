@@ -554,8 +554,10 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
         with `n_jobs`), with a bar and a line per candidate when `verbose`."""
         # One backend for the grid, by its total size: under "auto" each
         # small candidate alone would run on NumPy, though the grid repays
-        # compiling the Numba kernels.
-        backend = resolve_backend(self.backend, X, sum(k for _, k in tasks)).name
+        # compiling the Numba kernels. A grid too small for that leaves the
+        # choice to each candidate (NumPy, BLAS on one thread).
+        backend = resolve_backend(self.backend, X, sum(k for _, k in tasks))
+        backend = None if backend.serial_blas else backend.name
         jobs = [
             delayed(_evaluate_timed)(
                 self._candidate(noise, backend), X, start, *task, weight
