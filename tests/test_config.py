@@ -54,8 +54,8 @@ def test_estimator_parameter_overrides_global_config():
 
 def test_auto_runs_small_problems_on_numpy():
     """Below AUTO_NUMBA_MIN_WORK rows x components "auto" skips Numba, whose
-    first compilation would cost more than the fit; fit, partial_fit and
-    the predict-like methods follow the same rule."""
+    first compilation would cost more than the fit; fit and partial_fit
+    follow the rule, and so does resolve_backend for any array-like."""
     pytest.importorskip("numba")
     n_components = 4
     n_rows = AUTO_NUMBA_MIN_WORK // n_components  # exactly the threshold
@@ -72,7 +72,7 @@ def test_auto_runs_small_problems_on_numpy():
     assert resolve_backend("auto", small, n_components).name == "numpy"
     assert resolve_backend("auto", large, n_components).name == "numba"
     assert resolve_backend("auto", small.tolist(), n_components).name == "numpy"
-    # Without a component count (other estimators), "auto" is Numba.
+    # Without a component count "auto" is Numba, as before the rule.
     assert resolve_backend("auto", small).name == "numba"
     # An explicit or configured backend is never overridden.
     assert resolve_backend("numba", small, n_components).name == "numba"
