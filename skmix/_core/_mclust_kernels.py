@@ -49,6 +49,13 @@ def _product(a, b, out):
 
 
 @_helper
+def _zero(matrix):
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            matrix[i, j] = 0.0
+
+
+@_helper
 def _project_out(a, j, fixed):
     """Subtract from column `j` of `a` its projections on the `fixed`
     (orthonormal) columns; return its norm."""
@@ -67,16 +74,15 @@ def _project_out(a, j, fixed):
 
 
 @_helper
-def _complete_orthonormal(a, norms):
-    """Orthonormalise the columns of `a` in place, largest first (modified
-    Gram-Schmidt); a column with nothing left of it becomes the unit vector
-    least in the span of those already fixed."""
+def _complete_orthonormal(a, norms, largest):
+    """Orthonormalise the columns of `a` (of norms `norms`, at most
+    `largest`) in place, largest first (modified Gram-Schmidt); a column with
+    nothing left of it becomes the unit vector least in the span of those
+    already fixed."""
     d = a.shape[0]
     fixed = np.empty(d, np.bool_)
-    largest = 0.0
     for c in range(d):
         fixed[c] = False
-        largest = max(largest, norms[c])
     for _ in range(d):
         j = -1
         for c in range(d):
@@ -151,7 +157,7 @@ def _nearest_orthogonal(matrix):
         norms[j] = math.sqrt(total)
         smallest, largest = min(smallest, norms[j]), max(largest, norms[j])
     if rotated or not smallest > _JACOBI_RANK_TOL * largest:
-        _complete_orthonormal(a, norms)
+        _complete_orthonormal(a, norms, largest)
     else:
         for j in range(d):
             for i in range(d):
@@ -194,17 +200,17 @@ def common_orientation_loop(
     spread = np.empty((n_components, d))
     eigenvalues = np.empty((n_components, d))
     inverse = np.empty((n_components, d))
-    projected = np.empty((d, d))
+    projected = np.empty((n_components, d, d))  # W_k D, for step 1 too
     shifted = np.empty((d, d))
     target = np.empty((d, d))
     objective = np.inf
     for _ in range(max_iter):
         for k in range(n_components):
-            _product(scatter[k], orientation, projected)
+            _product(scatter[k], orientation, projected[k])
             for i in range(d):
                 total = 0.0
                 for j in range(d):
-                    total += orientation[j, i] * projected[j, i]
+                    total += orientation[j, i] * projected[k, j, i]
                 spread[k, i] = total
         if equal_volume:
             volume_sum = 0.0
@@ -233,16 +239,15 @@ def common_orientation_loop(
         if abs(objective - previous) <= tol * (1.0 + abs(objective)):
             break
         # Step 1 bounds W_k by its largest eigenvalue.
+        _zero(target)
         for k in range(n_components):
-            _product(scatter[k], orientation, shifted)
             for i in range(d):
                 for j in range(d):
-                    if k == 0:
-                        target[i, j] = 0.0
-                    bounded = largest[k] * orientation[i, j] - shifted[i, j]
+                    bounded = largest[k] * orientation[i, j] - projected[k, i, j]
                     target[i, j] += bounded * inverse[k, j]
         orientation = _nearest_orthogonal(target)
         # Step 2 bounds B_k by its largest entry.
+        _zero(target)
         for k in range(n_components):
             _product(scatter[k], orientation, shifted)
             top = -np.inf
@@ -250,8 +255,6 @@ def common_orientation_loop(
                 top = max(top, inverse[k, j])
             for i in range(d):
                 for j in range(d):
-                    if k == 0:
-                        target[i, j] = 0.0
                     target[i, j] += shifted[i, j] * (top - inverse[k, j])
         orientation = _nearest_orthogonal(target)
     return orientation, eigenvalues
