@@ -141,10 +141,25 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
     mu^T U`` would cancel.
     """
     n_components, n_features = projected.shape
+    # Diagonal: four features per sweep over the block, so that the running
+    # sum is loaded and stored once per four (the store port bounded the
+    # one-feature loop).
+    whole = 0 if full else n_features - n_features % 4
     for k in range(n_components):
         for b in range(m):
             maha[b] = 0.0
-        for j in range(n_features):
+        for j in range(0, whole, 4):
+            u0, u1 = prec_diag[k, j], prec_diag[k, j + 1]
+            u2, u3 = prec_diag[k, j + 2], prec_diag[k, j + 3]
+            s0, s1 = projected[k, j], projected[k, j + 1]
+            s2, s3 = projected[k, j + 2], projected[k, j + 3]
+            for b in range(m):
+                t0 = xt[j, b] * u0 - s0
+                t1 = xt[j + 1, b] * u1 - s1
+                t2 = xt[j + 2, b] * u2 - s2
+                t3 = xt[j + 3, b] * u3 - s3
+                maha[b] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        for j in range(whole, n_features):
             shift = projected[k, j]
             if full:
                 for b in range(m):
@@ -156,7 +171,7 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
                         y[b] += xt[i, b] * u
                 for b in range(m):
                     maha[b] += y[b] * y[b]
-            else:  # one fused loop: no scratch traffic
+            else:
                 u = prec_diag[k, j]
                 for b in range(m):
                     t = xt[j, b] * u - shift
@@ -209,7 +224,27 @@ def _block_moments(
             total += resp[k, b]
         nk[k] += total
         if not full:  # both moments in one loop, nothing stored
-            for i in range(n_features):
+            # Two features per sweep: each responsibility is loaded once
+            # for both.
+            whole = n_features - n_features % 2
+            for i in range(0, whole, 2):
+                s0, s1 = shift[k, i], shift[k, i + 1]
+                first0 = first1 = second0 = second1 = 0.0
+                for b in range(m):
+                    r = resp[k, b]
+                    d0 = xt[i, b] - s0
+                    d1 = xt[i + 1, b] - s1
+                    w0 = r * d0
+                    w1 = r * d1
+                    first0 += w0
+                    second0 += w0 * d0
+                    first1 += w1
+                    second1 += w1 * d1
+                sum_x[k, i] += first0
+                sum_xx_diag[k, i] += second0
+                sum_x[k, i + 1] += first1
+                sum_xx_diag[k, i + 1] += second1
+            for i in range(whole, n_features):
                 s = shift[k, i]
                 first = 0.0
                 second = 0.0
