@@ -1200,7 +1200,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         robust : bool, default=False
-            Sandwich standard errors instead of the observed information.
+            Sandwich standard errors instead of the observed information;
+            recommended for intervals (in the Liu & Perera simulation,
+            1000 replications, they covered 0.930-0.968 over all 37
+            parameters, the observed information's 0.916-0.961).
         scale : {'fitted', 'original'}, default='fitted'
             'original' reports growth factors on the curve's original scale
             (for 'bilinear_spline': intercept, slope1, slope2), with
@@ -1273,7 +1276,10 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         robust : bool, default=False
-            Sandwich standard errors instead of the observed information.
+            Sandwich standard errors instead of the observed information;
+            recommended for intervals (in the Liu & Perera simulation,
+            1000 replications, they covered 0.930-0.968 over all 37
+            parameters, the observed information's 0.916-0.961).
 
         Returns
         -------
