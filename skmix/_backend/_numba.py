@@ -141,27 +141,13 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
     mu^T U`` would cancel.
     """
     n_components, n_features = projected.shape
-    # Diagonal: four features per sweep over the block, so that the running
-    # sum is loaded and stored once per four (the store port bounded the
-    # one-feature loop).
-    whole = 0 if full else n_features - n_features % 4
+    whole = n_features - n_features % 4
     for k in range(n_components):
         for b in range(m):
             maha[b] = 0.0
-        for j in range(0, whole, 4):
-            u0, u1 = prec_diag[k, j], prec_diag[k, j + 1]
-            u2, u3 = prec_diag[k, j + 2], prec_diag[k, j + 3]
-            s0, s1 = projected[k, j], projected[k, j + 1]
-            s2, s3 = projected[k, j + 2], projected[k, j + 3]
-            for b in range(m):
-                t0 = xt[j, b] * u0 - s0
-                t1 = xt[j + 1, b] * u1 - s1
-                t2 = xt[j + 2, b] * u2 - s2
-                t3 = xt[j + 3, b] * u3 - s3
-                maha[b] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
-        for j in range(whole, n_features):
-            shift = projected[k, j]
-            if full:
+        if full:
+            for j in range(n_features):
+                shift = projected[k, j]
                 for b in range(m):
                     y[b] = -shift
                 # U_k is upper triangular: column j only has rows 0..j.
@@ -171,8 +157,23 @@ def _block_log_prob(xt, m, full, prec_full, prec_diag, projected, const, lp, y, 
                         y[b] += xt[i, b] * u
                 for b in range(m):
                     maha[b] += y[b] * y[b]
-            else:
-                u = prec_diag[k, j]
+        else:
+            # Fused loops, four features per sweep over the block: the
+            # running sum is loaded and stored once per four (the store
+            # port bounded the one-feature loop).
+            for j in range(0, whole, 4):
+                u0, u1 = prec_diag[k, j], prec_diag[k, j + 1]
+                u2, u3 = prec_diag[k, j + 2], prec_diag[k, j + 3]
+                s0, s1 = projected[k, j], projected[k, j + 1]
+                s2, s3 = projected[k, j + 2], projected[k, j + 3]
+                for b in range(m):
+                    t0 = xt[j, b] * u0 - s0
+                    t1 = xt[j + 1, b] * u1 - s1
+                    t2 = xt[j + 2, b] * u2 - s2
+                    t3 = xt[j + 3, b] * u3 - s3
+                    maha[b] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+            for j in range(whole, n_features):
+                u, shift = prec_diag[k, j], projected[k, j]
                 for b in range(m):
                     t = xt[j, b] * u - shift
                     maha[b] += t * t

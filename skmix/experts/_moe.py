@@ -1201,9 +1201,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         ----------
         robust : bool, default=False
             Sandwich standard errors instead of the observed information;
-            recommended for intervals (in the Liu & Perera simulation,
-            1000 replications, they covered 0.930-0.968 over all 37
-            parameters, the observed information's 0.916-0.961).
+            the recommended choice for intervals (measured coverage in the
+            mixture-of-experts guide).
         scale : {'fitted', 'original'}, default='fitted'
             'original' reports growth factors on the curve's original scale
             (for 'bilinear_spline': intercept, slope1, slope2), with
@@ -1277,9 +1276,8 @@ class MixtureOfExpertsRegressor(RegressorMixin, BaseEstimator):
         ----------
         robust : bool, default=False
             Sandwich standard errors instead of the observed information;
-            recommended for intervals (in the Liu & Perera simulation,
-            1000 replications, they covered 0.930-0.968 over all 37
-            parameters, the observed information's 0.916-0.961).
+            the recommended choice for intervals (measured coverage in the
+            mixture-of-experts guide).
 
         Returns
         -------
