@@ -9,9 +9,21 @@ estimators can warn and selectors can pass over it.
 import numpy as np
 
 from ._covariance import get_covariance_model
+from ._mclust_covariance import ridged_scatter
 
 #: mclust's letters for scikit-learn's names (volume, shape, orientation).
 _MCLUST_LETTERS = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
+
+
+#: Structures whose M-step (Browne & McNicholas 2014) starts from each
+#: component's own scatter matrix: mclust's meVEE, meEVE and meVVE
+#: (src/mclust2.f) return "singular covariance" (NA) unless every one has a
+#: Cholesky factor (``dpotrf``), though the structure itself does not need it.
+_OWN_SCATTER = frozenset({"VEE", "EVE", "VVE"})
+#: Points a component may fall short of what it needs by: two points with
+#: posteriors of 0.99 (1.98 effective points) still give a component its
+#: own volume, and mclust fits them.
+_POINT_TOLERANCE = 0.05
 
 
 def points_needed(covariance_type, n_features):
@@ -28,7 +40,32 @@ def points_needed(covariance_type, n_features):
     return 2 if "V" in letters else 1
 
 
-def degeneracy(components, counts, ridge, data_variances):
+def own_scatter_is_singular(statistics, n_components, ridge):
+    """Whether a component's own scatter ``W_k + n_k diag(ridge)`` about its
+    mean has no Cholesky factor (the test of mclust's meVEE, meEVE, meVVE).
+
+    Parameters
+    ----------
+    statistics : GaussianStatistics
+        Full moments of the last E-step; a noise component's come last.
+    n_components : int
+        Gaussian components (the first columns of `statistics`).
+    ridge : float or ndarray of shape (n_features,)
+    """
+    stats = statistics.components(slice(0, n_components))
+    nk = np.maximum(stats.nk, np.finfo(np.float64).tiny)
+    offset = stats.sum_x / nk[:, None]  # mean - shift
+    scatter = stats.sum_xx - nk[:, None, None] * (
+        offset[:, :, None] * offset[:, None, :]
+    )
+    try:
+        np.linalg.cholesky(ridged_scatter(scatter, nk, ridge))
+    except np.linalg.LinAlgError:
+        return True
+    return False
+
+
+def degeneracy(components, counts, ridge, data_variances, statistics=None):
     """Why fitted components are degenerate ('' if they are not).
 
     Parameters
@@ -42,21 +79,35 @@ def degeneracy(components, counts, ridge, data_variances):
         Each feature's variance in the training data: a component at the
         ridge in a feature the data spread over (well beyond the ridge) has
         collapsed; in a feature constant in the data it has not.
+    statistics : GaussianStatistics or None, default=None
+        The last E-step's; with them, VEE, EVE and VVE fits are also
+        degenerate where mclust's are singular (:func:`own_scatter_is_singular`).
 
     Returns
     -------
     str
-        A component with fewer effective points than :func:`points_needed`,
+        A component with fewer effective points than :func:`points_needed`
+        (less a tolerance of 0.05), a singular own scatter (VEE, EVE, VVE),
         a covariance whose variance is at the ridge (within 1%), or one that
         is numerically singular (reciprocal condition number below machine
         epsilon, mclust's ``eps``); else ''.
     """
     n_features = components.means.shape[1]
     needed = points_needed(components.covariance, n_features)
-    if counts.min() < needed:
+    if counts.min() < needed - _POINT_TOLERANCE:
         return (
             f"a component has {counts.min():.4g} effective points, fewer than "
             f"the {needed} its covariance needs"
+        )
+    name = get_covariance_model(components.covariance).name
+    if (
+        statistics is not None
+        and name in _OWN_SCATTER
+        and own_scatter_is_singular(statistics, components.n_components, ridge)
+    ):
+        return (
+            f"a component's own scatter matrix is singular, which {name}'s "
+            "M-step starts from (mclust returns NA)"
         )
     full = components.full_covariances()
     ridge = np.broadcast_to(np.asarray(ridge, dtype=np.float64), (n_features,))

@@ -675,8 +675,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return step
 
     @staticmethod
-    def _degeneracy(components, n_samples, ridge, prior, variances):
-        """Why the fitted components are degenerate ('' if they are not).
+    def _degeneracy(components, n_samples, ridge, prior, variances, statistics):
+        """Why the fitted components are degenerate ('' if they are not);
+        `statistics` are the last E-step's (or None).
 
         Under a prior, few points do not make a covariance singular, so only
         an empty component (mclust: "mixing proportion fell below
@@ -684,7 +685,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         conditioning checks apply."""
         counts = components.weights * n_samples
         if prior is None:
-            return degeneracy(components, counts, ridge, variances)
+            return degeneracy(components, counts, ridge, variances, statistics)
         if counts.min() <= _EMPTY_COMPONENT:
             return (
                 f"a component is empty ({counts.min():.3g} effective points); "
@@ -849,7 +850,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             # Fixed weights say nothing about how many rows a component holds.
             counts = best.extras.nk[: state.n_components]
             state = replace(state, weights=counts / counts.sum())
-        reason = self._degeneracy(state, n_samples, ridge, prior, variances)
+        reason = self._degeneracy(
+            state, n_samples, ridge, prior, variances, best.extras
+        )
         if reason:
             warnings.warn(
                 f"The fitted mixture is degenerate: {reason}. Its likelihood "

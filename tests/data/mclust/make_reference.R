@@ -4,7 +4,7 @@
 ## Run from the repository root:
 ##     Rscript tests/data/mclust/make_reference.R            # regenerate everything
 ##     Rscript tests/data/mclust/make_reference.R hc me       # only some parts
-## Parts: data hc me bic noise lrt timing prior
+## Parts: data hc me bic noise lrt timing prior weighted choice
 ##
 ## Requires R with the CRAN package 'mclust' (generated with R 4.2.2, mclust 6.0.0;
 ## Debian packages r-base-core, r-cran-mclust).  No other package is needed: JSON is
@@ -28,7 +28,7 @@ outdir <- file.path("tests", "data", "mclust")
 if (!dir.exists(outdir)) stop("run from the repository root (", outdir, " not found)")
 
 args <- commandArgs(trailingOnly = TRUE)
-parts <- if (length(args)) args else c("data", "hc", "me", "bic", "noise", "lrt", "timing", "prior", "weighted")
+parts <- if (length(args)) args else c("data", "hc", "me", "bic", "noise", "lrt", "timing", "prior", "weighted", "choice")
 
 ## ---------------------------------------------------------------- JSON writer
 fmtnum <- function(x) {
@@ -577,4 +577,51 @@ if ("weighted" %in% parts) {
       "sigma: G x d x d."),
     fits = out
   ), "weighted_reference.json")
+}
+
+## ------------------------------------------------------- Mclust's choice
+## Mclust(X) with defaults on 16 more small data sets of base R and mclust,
+## for the breadth of the selector's agreement (the four above have the full
+## record in mclust_bic_reference.json).  Data go to choice/<name>.csv.
+if ("choice" %in% parts) {
+  for (nm in c("wreath", "chevron", "thyroid", "acidity", "EuroUnemployment"))
+    data(list = nm, package = "mclust")
+  choice_sets <- list(
+    usarrests = list(USArrests, "datasets::USArrests"),
+    trees = list(trees, "datasets::trees"),
+    swiss = list(swiss, "datasets::swiss"),
+    quakes = list(quakes[, 1:4], "datasets::quakes[, 1:4]"),
+    attitude = list(attitude, "datasets::attitude"),
+    rock = list(rock, "datasets::rock"),
+    stackloss = list(stackloss, "datasets::stackloss"),
+    lifecyclesavings = list(LifeCycleSavings, "datasets::LifeCycleSavings"),
+    mtcars = list(mtcars[, c(1, 3, 4, 5, 6, 7)], "datasets::mtcars[, c(1, 3:7)]"),
+    precip = list(data.frame(precip = as.numeric(precip)), "datasets::precip"),
+    women = list(women, "datasets::women"),
+    wreath = list(wreath, "mclust::wreath"),
+    chevron = list(chevron[, 2:3], "mclust::chevron[, 2:3]"),
+    thyroid = list(thyroid[, -1], "mclust::thyroid[, -1]"),
+    acidity = list(data.frame(acidity = acidity), "mclust::acidity"),
+    eurounemployment = list(EuroUnemployment, "mclust::EuroUnemployment"))
+  if (!dir.exists(file.path(outdir, "choice"))) dir.create(file.path(outdir, "choice"))
+  res <- list()
+  for (nm in names(choice_sets)) {
+    X <- as.matrix(choice_sets[[nm]][[1]])
+    write_csv(X, file.path("choice", paste0(nm, ".csv")))
+    fit <- Mclust(X, verbose = FALSE)
+    B <- fit$BIC
+    tab <- lapply(colnames(B), function(m) I(as.vector(B[, m])))
+    names(tab) <- colnames(B)
+    res[[nm]] <- list(
+      source = choice_sets[[nm]][[2]], n = nrow(X), d = ncol(X), BIC = tab,
+      modelName = fit$modelName, G = fit$G, bic = fit$bic, loglik = fit$loglik,
+      df = fit$df, class_sizes = I(as.vector(colSums(fit$z))))
+  }
+  write_json(c(list(
+    provenance = provenance,
+    description = paste(
+      "Mclust(X) with all defaults (as in mclust_bic_reference.json) on the data in choice/<name>.csv",
+      "(source: the R expression they come from).  BIC: model -> values for G = 1..9 (null = NA);",
+      "mclust sign, higher is better.  class_sizes: colSums(fit$z) of the chosen model.")
+  ), res), "mclust_choice_reference.json")
 }
