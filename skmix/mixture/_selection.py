@@ -534,7 +534,7 @@ class GaussianMixtureSelector(DensityMixin, BaseEstimator):
                 f"{len(degenerate)} degenerate candidate(s) were not selected, "
                 f"e.g. {degenerate[0]['covariance_type']} with "
                 f"{degenerate[0]['n_components']} components: "
-                f"{degenerate[0]['error']}. See results_."
+                f"{degenerate[0]['error'].rstrip('.')}. See results_."
             )
         if degenerate:
             warnings.warn(message, DegenerateMixtureWarning, stacklevel=3)

@@ -189,8 +189,9 @@ def test_degenerate_candidates_are_reported_not_selected():
     its likelihood unbounded, so the fit is marked, not chosen."""
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 1, (200, 2)), np.tile([[4.0, 4.0]], (14, 1))])
-    with pytest.warns(UserWarning, match="degenerate"):
+    with pytest.warns(UserWarning, match="degenerate") as caught:
         selector = GaussianMixtureSelector([1, 2], ["VVV"], reg_covar=1e-6).fit(X)
+    assert any(str(w.message).endswith("'variance'. See results_.") for w in caught)
     row = selector.results_.set_index("n_components").loc[2]
     assert row["status"] == "degenerate" and np.isnan(row["bic"])
     assert "regularisation floor" in row["error"]
