@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._backend._numpy import logsumexp_rows
-from .._math import e_step_statistics, responsibility_statistics
+from .._math import e_step_statistics, responsibility_statistics, within_scatter
 from ._covariance import get_covariance_model
 from ._missing import MissingScorer, has_missing
 from ._prior import map_estimate
@@ -270,14 +270,7 @@ def m_step(stats, covariance_type, reg_covar, previous=None, prior=None, fixed=N
     means = stats.shift + offset
     if fixed.means is not None:
         means, offset = fixed.means, np.zeros_like(offset)
-    # sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T (or its diagonal) from the
-    # moments about the shift.
-    if model.full_moments:
-        scatter = stats.sum_xx - nk[:, None, None] * (
-            offset[:, :, None] * offset[:, None, :]
-        )
-    else:
-        scatter = stats.sum_xx - nk[:, None] * offset**2
+    scatter = within_scatter(stats.sum_xx, nk, offset)
     last = None if previous is None else previous.covariances
     if fixed.covariances is not None:
         covariances = fixed.covariances.covariances

@@ -8,6 +8,7 @@ estimators can warn and selectors can pass over it.
 
 import numpy as np
 
+from .._math import within_scatter
 from ._covariance import get_covariance_model
 from ._mclust_covariance import ridged_scatter
 
@@ -54,10 +55,7 @@ def own_scatter_is_singular(statistics, n_components, ridge):
     """
     stats = statistics.components(slice(0, n_components))
     nk = np.maximum(stats.nk, np.finfo(np.float64).tiny)
-    offset = stats.sum_x / nk[:, None]  # mean - shift
-    scatter = stats.sum_xx - nk[:, None, None] * (
-        offset[:, :, None] * offset[:, None, :]
-    )
+    scatter = within_scatter(stats.sum_xx, nk, stats.sum_x / nk[:, None])
     try:
         np.linalg.cholesky(ridged_scatter(scatter, nk, ridge))
     except np.linalg.LinAlgError:
