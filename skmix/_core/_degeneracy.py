@@ -41,9 +41,11 @@ def points_needed(covariance_type, n_features):
     return 2 if "V" in letters else 1
 
 
-def own_scatter_is_singular(statistics, n_components, ridge):
-    """Whether a component's own scatter ``W_k + n_k diag(ridge)`` about its
-    mean has no Cholesky factor (the test of mclust's meVEE, meEVE, meVVE).
+def own_scatter_is_singular(statistics, n_components, ridge, fixed=None):
+    """Whether a component's own scatter ``W_k + n_k diag(ridge)`` is
+    singular: no Cholesky factor (the test of mclust's meVEE, meEVE,
+    meVVE), or a pivot below ``d * eps`` of its largest variance, which
+    rounding may leave where the rank is short.
 
     Parameters
     ----------
@@ -52,18 +54,31 @@ def own_scatter_is_singular(statistics, n_components, ridge):
     n_components : int
         Gaussian components (the first columns of `statistics`).
     ridge : float or ndarray of shape (n_features,)
+    fixed : FixedParameters or None, default=None
+        As the M-step took them: the scatter is about fixed means, and
+        fixed covariances are never singular.
     """
+    if fixed is not None and fixed.covariances is not None:
+        return False
     stats = statistics.components(slice(0, n_components))
     nk = np.maximum(stats.nk, np.finfo(np.float64).tiny)
-    scatter = within_scatter(stats.sum_xx, nk, stats.sum_x / nk[:, None])
+    if fixed is not None and fixed.means is not None:
+        stats = stats.recenter(fixed.means)
+        offset = np.zeros_like(stats.sum_x)
+    else:
+        offset = stats.sum_x / nk[:, None]
+    scatter = ridged_scatter(within_scatter(stats.sum_xx, nk, offset), nk, ridge)
     try:
-        np.linalg.cholesky(ridged_scatter(scatter, nk, ridge))
+        factor = np.linalg.cholesky(scatter)
     except np.linalg.LinAlgError:
         return True
-    return False
+    pivots = np.diagonal(factor, axis1=1, axis2=2) ** 2
+    largest = np.diagonal(scatter, axis1=1, axis2=2).max(axis=1)
+    floor = scatter.shape[-1] * np.finfo(np.float64).eps * largest
+    return not np.all(pivots > floor[:, None])  # NaN counts as singular
 
 
-def degeneracy(components, counts, ridge, data_variances, statistics=None):
+def degeneracy(components, counts, ridge, data_variances, statistics=None, fixed=None):
     """Why fitted components are degenerate ('' if they are not).
 
     Parameters
@@ -80,6 +95,8 @@ def degeneracy(components, counts, ridge, data_variances, statistics=None):
     statistics : GaussianStatistics or None, default=None
         The last E-step's; with them, VEE, EVE and VVE fits are also
         degenerate where mclust's are singular (:func:`own_scatter_is_singular`).
+    fixed : FixedParameters or None, default=None
+        Parameters the fit held fixed.
 
     Returns
     -------
@@ -101,11 +118,12 @@ def degeneracy(components, counts, ridge, data_variances, statistics=None):
     if (
         statistics is not None
         and name in _OWN_SCATTER
-        and own_scatter_is_singular(statistics, components.n_components, ridge)
+        and own_scatter_is_singular(statistics, components.n_components, ridge, fixed)
     ):
         return (
-            f"a component's own scatter matrix is singular, which {name}'s "
-            "M-step starts from (mclust returns NA)"
+            f"a component's own scatter matrix is singular; {name}'s M-step "
+            "starts from it and mclust returns NA for the fit, as skmix does "
+            "(a reg_covar > 0 makes it regular)"
         )
     full = components.full_covariances()
     ridge = np.broadcast_to(np.asarray(ridge, dtype=np.float64), (n_features,))

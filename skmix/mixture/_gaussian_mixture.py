@@ -675,9 +675,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return step
 
     @staticmethod
-    def _degeneracy(components, n_samples, ridge, prior, variances, statistics):
+    def _degeneracy(components, n_samples, ridge, prior, variances, statistics,
+                    fixed):  # fmt: skip
         """Why the fitted components are degenerate ('' if they are not);
-        `statistics` are the last E-step's (or None).
+        `statistics` are the last E-step's (or None), `fixed` the parameters
+        held fixed.
 
         Under a prior, few points do not make a covariance singular, so only
         an empty component (mclust: "mixing proportion fell below
@@ -685,7 +687,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         conditioning checks apply."""
         counts = components.weights * n_samples
         if prior is None:
-            return degeneracy(components, counts, ridge, variances, statistics)
+            return degeneracy(components, counts, ridge, variances, statistics, fixed)
         if counts.min() <= _EMPTY_COMPONENT:
             return (
                 f"a component is empty ({counts.min():.3g} effective points); "
@@ -851,7 +853,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             counts = best.extras.nk[: state.n_components]
             state = replace(state, weights=counts / counts.sum())
         reason = self._degeneracy(
-            state, n_samples, ridge, prior, variances, best.extras
+            state, n_samples, ridge, prior, variances, best.extras, fixed
         )
         if reason:
             warnings.warn(

@@ -89,3 +89,35 @@ def test_a_feature_constant_in_the_data_is_not_a_collapse():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateMixtureWarning)
         GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)
+
+
+def test_a_singular_own_scatter_makes_vee_degenerate_as_in_mclust():
+    """mclust's meVEE (also meEVE, meVVE) returns NA when a component's own
+    scatter has no Cholesky factor: here 3 points in 5-D. The scatter the
+    M-step uses is the one checked: about fixed means, none for fixed
+    covariances, and a ridge makes it regular."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (60, 5)), rng.normal(10, 0.1, (3, 5))])
+    common = dict(covariance_type="VEE", random_state=0)
+    with pytest.warns(DegenerateMixtureWarning, match="own scatter matrix is singular"):
+        GaussianMixture(2, reg_covar=0.0, **common).fit(X)
+    means = np.array([np.zeros(5), np.full(5, 10.0)])
+    precisions = np.stack([np.eye(5), np.eye(5) * 100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateMixtureWarning)
+        GaussianMixture(2, reg_covar=1e-6, **common).fit(X)
+        GaussianMixture(
+            2, reg_covar=0.0, means_init=means, precisions_init=precisions,
+            fixed="covariances", **common,
+        ).fit(X)  # fmt: skip
+    # Five points: singular about their own mean (rank 4), not about a
+    # fixed mean off their affine hull.
+    X = np.vstack([rng.normal(0, 1, (60, 5)), rng.normal(10, 0.1, (5, 5))])
+    with pytest.warns(DegenerateMixtureWarning, match="own scatter matrix is singular"):
+        GaussianMixture(2, reg_covar=0.0, **common).fit(X)
+    off_hull = np.array([np.zeros(5), X[60:].mean(axis=0) + 0.05])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateMixtureWarning)
+        GaussianMixture(
+            2, reg_covar=0.0, means_init=off_hull, fixed="means", **common
+        ).fit(X)

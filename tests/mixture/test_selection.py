@@ -113,11 +113,16 @@ def test_choice_agrees_with_mclust_on_more_data_sets(name):
         assert chosen[0] == "VVE" and theirs["status"] == "fitted"
         assert -theirs["bic"] == pytest.approx(reference["bic"], rel=2e-5)
         mclust_vve = reference["BIC"]["VVE"][chosen[1] - 1]
+        assert mclust_vve is not None
         assert -selector.best_criterion_ > max(mclust_vve, reference["bic"]) + 0.5
     else:
+        # mclust's component of 1.19 points, short of EEV's 2 by more than
+        # the tolerance.
         assert theirs["status"] == "degenerate"
-        assert "effective points" in theirs["error"]
-        assert min(reference["class_sizes"]) < 2  # what EEV needs
+        assert "a component has 1.193 effective points" in theirs["error"]
+    if name == "swiss":  # mclust's VEE is NA from 4 components: singular scatters
+        assert reference["BIC"]["VEE"][3] is None
+        assert "own scatter matrix is singular" in table.loc[("VEE", 4)]["error"]
     fitted_by_mclust = compared = differ = 0
     for model, values in reference["BIC"].items():
         for n_components, mclust_bic in enumerate(values, start=1):
