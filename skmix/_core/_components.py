@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._backend._numpy import logsumexp_rows
-from .._math import e_step_statistics, responsibility_statistics, within_scatter
+from .._math import e_step_statistics, responsibility_statistics
 from ._covariance import get_covariance_model
 from ._missing import MissingScorer, has_missing
 from ._prior import map_estimate
@@ -228,6 +228,23 @@ class FixedParameters:
         return int(count)
 
 
+def counts_means_scatter(stats, fixed_means=None):
+    """The M-step's counts (``10 * eps`` added), means and scatter ``sum_i
+    r_ik (x_i - mu_k)(x_i - mu_k)^T`` (or its diagonal) from moments about a
+    shift; about `fixed_means` (the constrained maximum) if given."""
+    if fixed_means is not None:
+        stats = stats.recenter(fixed_means)
+    nk = stats.nk + _COUNT_FLOOR
+    offset = stats.sum_x / nk[:, None]  # mean - shift
+    means = stats.shift + offset
+    if fixed_means is not None:
+        means, offset = fixed_means, np.zeros_like(offset)
+    if stats.sum_xx.ndim == 3:
+        cross = offset[:, :, None] * offset[:, None, :]
+        return nk, means, stats.sum_xx - nk[:, None, None] * cross
+    return nk, means, stats.sum_xx - nk[:, None] * offset**2
+
+
 def m_step(stats, covariance_type, reg_covar, previous=None, prior=None, fixed=None):
     """Maximum-likelihood (or, with a `prior`, MAP) components from
     sufficient statistics.
@@ -263,14 +280,7 @@ def m_step(stats, covariance_type, reg_covar, previous=None, prior=None, fixed=N
         noise = replace(noise, weight=(stats.nk[-1] + _COUNT_FLOOR) / total)
         stats = stats.components(slice(0, -1))
     fixed = fixed or FixedParameters()
-    if fixed.means is not None:
-        stats = stats.recenter(fixed.means)
-    nk = stats.nk + _COUNT_FLOOR
-    offset = stats.sum_x / nk[:, None]  # mean - shift
-    means = stats.shift + offset
-    if fixed.means is not None:
-        means, offset = fixed.means, np.zeros_like(offset)
-    scatter = within_scatter(stats.sum_xx, nk, offset)
+    nk, means, scatter = counts_means_scatter(stats, fixed.means)
     last = None if previous is None else previous.covariances
     if fixed.covariances is not None:
         covariances = fixed.covariances.covariances

@@ -8,7 +8,7 @@ estimators can warn and selectors can pass over it.
 
 import numpy as np
 
-from .._math import within_scatter
+from ._components import counts_means_scatter
 from ._covariance import get_covariance_model
 from ._mclust_covariance import ridged_scatter
 
@@ -55,19 +55,16 @@ def own_scatter_is_singular(statistics, n_components, ridge, fixed=None):
         Gaussian components (the first columns of `statistics`).
     ridge : float or ndarray of shape (n_features,)
     fixed : FixedParameters or None, default=None
-        As the M-step took them: the scatter is about fixed means, and
-        fixed covariances are never singular.
+        The scatter is the M-step's (:func:`counts_means_scatter`): about
+        fixed means; fixed covariances are never singular.
     """
     if fixed is not None and fixed.covariances is not None:
         return False
-    stats = statistics.components(slice(0, n_components))
-    nk = np.maximum(stats.nk, np.finfo(np.float64).tiny)
-    if fixed is not None and fixed.means is not None:
-        stats = stats.recenter(fixed.means)
-        offset = np.zeros_like(stats.sum_x)
-    else:
-        offset = stats.sum_x / nk[:, None]
-    scatter = ridged_scatter(within_scatter(stats.sum_xx, nk, offset), nk, ridge)
+    nk, _, scatter = counts_means_scatter(
+        statistics.components(slice(0, n_components)),
+        None if fixed is None else fixed.means,
+    )
+    scatter = ridged_scatter(scatter, nk, ridge)
     try:
         factor = np.linalg.cholesky(scatter)
     except np.linalg.LinAlgError:

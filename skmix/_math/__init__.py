@@ -15,7 +15,6 @@ from ._statistics import (
     GaussianStatistics,
     e_step_statistics,
     responsibility_statistics,
-    within_scatter,
 )
 
 __all__ = [
@@ -29,5 +28,4 @@ __all__ = [
     "niw_prior",
     "pooled_within_class_covariance",
     "responsibility_statistics",
-    "within_scatter",
 ]

@@ -109,22 +109,6 @@ class GaussianStatistics:
         return self.log_likelihood / self.n_samples
 
 
-def within_scatter(sum_xx, nk, offset):
-    """``sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T`` (or its diagonal) from the
-    moments about a shift, with ``offset = mu_k - shift``.
-
-    Parameters
-    ----------
-    sum_xx : ndarray of shape (n_components, n_features, n_features) or \
-            (n_components, n_features)
-    nk : ndarray of shape (n_components,)
-    offset : ndarray of shape (n_components, n_features)
-    """
-    if sum_xx.ndim == 3:
-        return sum_xx - nk[:, None, None] * (offset[:, :, None] * offset[:, None, :])
-    return sum_xx - nk[:, None] * offset**2
-
-
 #: Largest magnitude whose square stays finite, per floating dtype.
 _SQUARE_LIMIT = {
     np.dtype(t): float(np.sqrt(np.finfo(t).max)) for t in (np.float32, np.float64)
